@@ -1,0 +1,17 @@
+// The extension's own SQLSTATEs (class TN), documented in docs/errors.md.
+// Standard conditions (invalid argument 22023, numeric overflow 22003, ...)
+// use PostgreSQL's ERRCODE_* macros directly.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace tenancy::errcode {
+
+inline constexpr int kTenantNotFound = MAKE_SQLSTATE('T', 'N', '0', '0', '1');
+inline constexpr int kTenantNotActive = MAKE_SQLSTATE('T', 'N', '0', '0', '2');
+inline constexpr int kQuotaExceeded = MAKE_SQLSTATE('T', 'N', '0', '0', '3');
+inline constexpr int kInvalidTransition = MAKE_SQLSTATE('T', 'N', '0', '0', '4');
+
+} // namespace tenancy::errcode

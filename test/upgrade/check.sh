@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Upgrade check: for every shipped version of the extension, installs that
+# version, runs ALTER EXTENSION tenancy UPDATE, and compares a description of
+# every object (test/upgrade/snapshot.sql) with a fresh install of the newest
+# version.  Any difference fails.  A self-test first proves that the
+# comparison notices a changed object, so a green check means something even
+# while only one version exists.
+#
+# Expects PGHOST/PGPORT/PGUSER for a superuser; prints one "PASS ..." or
+# "FAIL ..." line per check.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d /tmp/tenancy-upgrade.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+psql_do() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+snapshot() { # snapshot DB FILE
+    psql_do -d "$1" -f "$here/snapshot.sql" >"$2"
+}
+
+fresh_db() { # fresh_db DB [VERSION]
+    psql_do -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\""
+    if [ -n "${2:-}" ]; then
+        psql_do -d "$1" -c "CREATE EXTENSION tenancy VERSION '$2'"
+    else
+        psql_do -d "$1" -c "CREATE EXTENSION tenancy"
+    fi
+}
+
+current=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" "$root/tenancy.control")
+fresh_db tenancy_upgrade_fresh || { echo "FAIL fresh install of $current"; exit 1; }
+snapshot tenancy_upgrade_fresh "$work/fresh.txt"
+
+# Self-test: a changed function setting must show up as a difference.
+fresh_db tenancy_upgrade_selftest
+psql_do -d tenancy_upgrade_selftest -c \
+    "ALTER FUNCTION tenancy.create_tenant(text, text, bigint, jsonb) RESET search_path"
+snapshot tenancy_upgrade_selftest "$work/selftest.txt"
+if diff -q "$work/fresh.txt" "$work/selftest.txt" >/dev/null; then
+    echo "FAIL self-test: a changed function went unnoticed by the comparison"
+else
+    echo "PASS self-test: the comparison notices a changed function"
+fi
+psql_do -d postgres -c "DROP DATABASE tenancy_upgrade_selftest"
+
+shopt -s nullglob
+for script in "$root"/sql/released/tenancy--*.sql; do
+    version=$(basename "$script" .sql)
+    version=${version#tenancy--}
+    db="tenancy_upgrade_from_${version//./_}"
+    if ! fresh_db "$db" "$version" || ! psql_do -d "$db" -c "ALTER EXTENSION tenancy UPDATE"; then
+        echo "FAIL $version -> $current: install or update failed"
+        continue
+    fi
+    snapshot "$db" "$work/from-$version.txt"
+    if diff -u "$work/fresh.txt" "$work/from-$version.txt" >"$work/from-$version.diff"; then
+        echo "PASS $version -> $current: updated objects match a fresh install"
+    else
+        echo "FAIL $version -> $current: updated objects differ from a fresh install:"
+        cat "$work/from-$version.diff"
+    fi
+    psql_do -d postgres -c "DROP DATABASE \"$db\""
+done
+psql_do -d postgres -c "DROP DATABASE tenancy_upgrade_fresh"
