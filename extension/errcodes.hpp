@@ -13,5 +13,7 @@ inline constexpr int kTenantNotFound = MAKE_SQLSTATE('T', 'N', '0', '0', '1');
 inline constexpr int kTenantNotActive = MAKE_SQLSTATE('T', 'N', '0', '0', '2');
 inline constexpr int kQuotaExceeded = MAKE_SQLSTATE('T', 'N', '0', '0', '3');
 inline constexpr int kInvalidTransition = MAKE_SQLSTATE('T', 'N', '0', '0', '4');
+inline constexpr int kStorageUnderflow = MAKE_SQLSTATE('T', 'N', '0', '0', '5');
+inline constexpr int kIdempotencyKeyReused = MAKE_SQLSTATE('T', 'N', '0', '0', '6');
 
 } // namespace tenancy::errcode

@@ -25,6 +25,8 @@ constexpr Mapping kMappings[] = {
     {"TN002", raise_as<TenantNotActive>},
     {"TN003", raise_as<QuotaExceeded>},
     {"TN004", raise_as<InvalidTransition>},
+    {"TN005", raise_as<StorageUnderflow>},
+    {"TN006", raise_as<IdempotencyKeyReused>},
     {"08", raise_as<ConnectionError>},
     {"22", raise_as<DataError>},
     {"23", raise_as<IntegrityError>},

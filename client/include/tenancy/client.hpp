@@ -6,6 +6,7 @@
 
 #include "tenancy/connection.hpp"
 #include "tenancy/errors.hpp"
+#include "tenancy/storage.hpp"
 #include "tenancy/types.hpp"
 
 namespace tenancy {
@@ -34,6 +35,31 @@ public:
     // std::nullopt when the key is unknown, revoked or its tenant deleted.
     std::optional<TenantId> tenant_for_api_key(const std::string& key);
     std::int64_t revoke_api_keys(TenantId tenant);  // number revoked
+
+    // ---- Storage accounting (client/src/storage.cpp, docs/storage.md) ----
+    // Adds `delta` bytes (negative frees) and returns the new usage.  Throws
+    // QuotaExceeded, TenantNotActive (delta > 0 only), TenantNotFound,
+    // StorageUnderflow (UnderflowPolicy::Error), IdempotencyKeyReused, or
+    // DataError (bigint overflow, bad argument).
+    std::int64_t adjust_storage(TenantId tenant, std::int64_t delta,
+                                const StorageAdjustOptions& options = {});
+    // tenancy.adjust_storage_many: all or nothing, one row per adjustment in
+    // order.  A tenant may appear only once (DataError otherwise).
+    std::vector<StorageUsage> adjust_storage_many(const std::vector<StorageAdjustment>& adjustments,
+                                                  UnderflowPolicy on_underflow = UnderflowPolicy::Clamp);
+    // One adjust_storage call per adjustment, all sent in one round trip with
+    // libpq pipeline mode and run as one implicit transaction: all or
+    // nothing, the first failure is thrown.  Returns the new usage after
+    // each adjustment, in order; a tenant may appear several times.
+    std::vector<std::int64_t> adjust_storage_batch(const std::vector<StorageAdjustment>& adjustments,
+                                                   UnderflowPolicy on_underflow = UnderflowPolicy::Clamp);
+    StorageInfo storage(TenantId tenant);
+    // A quota below current use is accepted; the result then shows
+    // available == 0 and used > quota.
+    StorageInfo set_storage_quota(TenantId tenant, std::int64_t quota);
+    // Deletes idempotency keys older than `older_than`; returns how many.
+    std::int64_t purge_idempotency_keys(std::chrono::seconds older_than = std::chrono::hours(24));
+    // ---- end of storage accounting ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

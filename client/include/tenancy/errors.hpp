@@ -54,6 +54,8 @@ TENANCY_DEFINE_ERROR(TenantNotFound, TenancyError);    // TN001
 TENANCY_DEFINE_ERROR(TenantNotActive, TenancyError);   // TN002
 TENANCY_DEFINE_ERROR(QuotaExceeded, TenancyError);     // TN003
 TENANCY_DEFINE_ERROR(InvalidTransition, TenancyError); // TN004
+TENANCY_DEFINE_ERROR(StorageUnderflow, TenancyError);  // TN005
+TENANCY_DEFINE_ERROR(IdempotencyKeyReused, TenancyError); // TN006
 
 #undef TENANCY_DEFINE_ERROR
 
