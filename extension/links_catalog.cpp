@@ -84,8 +84,9 @@ namespace {
 // The facts of one pg_index row that decide whether it guarantees uniqueness
 // of exactly a set of columns.
 struct IndexShape {
-    bool usable = false; // unique, valid, live, immediate, no predicate, no expressions
-    std::vector<AttrNumber> keys;
+    bool unique = false; // unique, valid, live, no predicate, no expressions
+    bool immediate = false;
+    std::vector<AttrNumber> keys; // sorted
 };
 
 IndexShape index_shape(Oid index)
@@ -96,19 +97,22 @@ IndexShape index_shape(Oid index)
         if (!HeapTupleIsValid(tuple))
             return;
         auto *form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
-        shape.usable = form->indisunique && form->indisvalid && form->indislive && form->indimmediate &&
+        shape.unique = form->indisunique && form->indisvalid && form->indislive &&
                        heap_attisnull(tuple, Anum_pg_index_indpred, nullptr) &&
                        heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr);
+        shape.immediate = form->indimmediate;
         for (int i = 0; i < form->indnkeyatts; ++i)
             shape.keys.push_back(form->indkey.values[i]);
         ReleaseSysCache(tuple);
     });
+    std::sort(shape.keys.begin(), shape.keys.end());
     return shape;
 }
 
-} // namespace
-
-Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &columns)
+// Calls fn(shape) for every index of `relid` that is unique on exactly
+// `columns`, until fn returns true; returns that index (or InvalidOid).
+template <typename Fn>
+Oid find_index_on(Oid relid, const std::vector<AttrNumber> &columns, Fn &&fn)
 {
     std::vector<AttrNumber> wanted(columns);
     std::sort(wanted.begin(), wanted.end());
@@ -119,18 +123,26 @@ Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &columns)
         relation_close(rel, NoLock);
         return list;
     });
-    Oid found = InvalidOid;
     ListCell *cell;
     foreach (cell, indexes) {
         Oid index = lfirst_oid(cell);
         IndexShape shape = index_shape(index);
-        std::sort(shape.keys.begin(), shape.keys.end());
-        if (shape.usable && shape.keys == wanted) {
-            found = index;
-            break;
-        }
+        if (shape.unique && shape.keys == wanted && fn(shape))
+            return index;
     }
-    return found;
+    return InvalidOid;
+}
+
+} // namespace
+
+Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &columns)
+{
+    return find_index_on(relid, columns, [](const IndexShape &shape) { return shape.immediate; });
+}
+
+bool has_deferrable_unique_index(Oid relid, const std::vector<AttrNumber> &columns)
+{
+    return OidIsValid(find_index_on(relid, columns, [](const IndexShape &shape) { return !shape.immediate; }));
 }
 
 std::string index_equality_operator(Oid index, AttrNumber attnum)

@@ -48,6 +48,10 @@ KeyColumn resolve_column(Oid relid, const std::string &name, const char *paramet
 // ON CONFLICT (columns) infers as its arbiter.
 Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &columns);
 
+// Whether `relid` also has a deferrable unique index on exactly `columns`.
+// ON CONFLICT refuses to run when such an index would be one of its arbiters.
+bool has_deferrable_unique_index(Oid relid, const std::vector<AttrNumber> &columns);
+
 // `OPERATOR(schema.=)` for column `attnum` of unique index `index`: the
 // equality that defines a duplicate for that index, schema-qualified so the
 // generated SQL does not depend on search_path.

@@ -51,9 +51,11 @@ std::string required_name(FunctionCallInfo fcinfo, int n, const char *parameter)
 // are touched by neither, so they are not rewritten.  NULL targets are
 // dropped in `wanted` (and NOT EXISTS, unlike <> ALL, is not confused by
 // them).  ON CONFLICT covers a row inserted concurrently by a writer that
-// does not go through sync_links.
+// does not go through sync_links; PostgreSQL refuses it when a deferrable
+// unique constraint on the same columns exists (`on_conflict` false), and
+// then such a writer's row makes the sync fail with 23505 instead.
 std::string sync_statement(const std::string &table, const KeyColumn &owner, const std::string &owner_eq,
-                           const KeyColumn &target, const std::string &target_eq)
+                           const KeyColumn &target, const std::string &target_eq, bool on_conflict)
 {
     const std::string &o = owner.quoted_name;
     const std::string &t = target.quoted_name;
@@ -68,7 +70,7 @@ std::string sync_statement(const std::string &table, const KeyColumn &owner, con
            "SELECT $1, wanted.target FROM wanted "
            "WHERE NOT EXISTS (SELECT FROM " + table + " AS e WHERE e." + o + " " + owner_eq + " $1 "
            "AND e." + t + " " + target_eq + " wanted.target) "
-           "ON CONFLICT (" + o + ", " + t + ") DO NOTHING RETURNING 1) "
+           + (on_conflict ? "ON CONFLICT (" + o + ", " + t + ") DO NOTHING " : std::string()) + "RETURNING 1) "
            "SELECT (SELECT pg_catalog.count(*) FROM added), (SELECT pg_catalog.count(*) FROM removed)";
 }
 
@@ -180,7 +182,8 @@ TENANCY_FUNCTION(tenancy_sync_links)
     Datum targets = convert_value(PG_GETARG_DATUM(kTargets), targets_arg_type, targets_type, "targets");
 
     std::string sql = sync_statement(quoted_table_name(relid), owner, index_equality_operator(index, owner.attnum),
-                                     target, index_equality_operator(index, target.attnum));
+                                     target, index_equality_operator(index, target.attnum),
+                                     !has_deferrable_unique_index(relid, {owner.attnum, target.attnum}));
     int32 owner_hash = owner_lock_hash(owner_value, owner.type, owner.collation);
 
     SyncCounts counts;
