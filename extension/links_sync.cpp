@@ -12,6 +12,12 @@
 //  4. run the statement.  SPI gives every non-read-only statement a new
 //     snapshot, which in READ COMMITTED is taken after the lock was granted:
 //     the statement sees the set the previous sync committed and replaces it.
+//     Under REPEATABLE READ and SERIALIZABLE the transaction's snapshot may
+//     predate the sync we waited for; working from it would merge that
+//     sync's set with ours.  So there the statement runs with the latest
+//     snapshot and the transaction's as crosscheck, as foreign-key checks
+//     do: removing a link the transaction cannot see fails with 40001
+//     (retry the transaction) instead of leaving a mix.
 //
 // The function is SECURITY INVOKER: the statement runs with the caller's
 // privileges and row-level security policies.
@@ -24,7 +30,8 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
+#include "access/xact.h"
+#include "utils/snapmgr.h"
 }
 
 #include <string>
@@ -195,7 +202,12 @@ TENANCY_FUNCTION(tenancy_sync_links)
                                 Int32GetDatum(owner_hash));
         });
         Datum values[2] = {owner_value, targets};
-        int rc = pg_call([&] { return SPI_execute_plan(plan, values, "  ", false, 0); });
+        int rc = pg_call([&] {
+            if (IsolationUsesXactSnapshot())
+                return SPI_execute_snapshot(plan, values, "  ", GetLatestSnapshot(), GetTransactionSnapshot(),
+                                            false, true, 0);
+            return SPI_execute_plan(plan, values, "  ", false, 0);
+        });
         if (rc != SPI_OK_SELECT || SPI_processed != 1)
             throw Error(ERRCODE_INTERNAL_ERROR, std::string("sync statement failed: ") + SPI_result_code_string(rc));
         counts.added = spi::get_int64(0, 1).value_or(0);
