@@ -1,0 +1,65 @@
+// Exception hierarchy of the tenancy client.
+//
+// Every failure reported by the server carries a SQLSTATE; callers branch on
+// the C++ type (one per SQLSTATE class, plus the extension's own TNxxx codes)
+// instead of comparing strings.  The mapping lives in one table in
+// src/errors.cpp and is exercised by test/test_errors.cpp.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tenancy {
+
+// The fields of a PostgreSQL error report that callers act upon.
+struct ErrorInfo {
+    std::string sqlstate;  // five characters; empty when libpq raised the error itself
+    std::string message;   // primary message
+    std::string detail;
+    std::string hint;
+};
+
+class Error : public std::runtime_error {
+public:
+    explicit Error(ErrorInfo info)
+        : std::runtime_error(info.message), info_(std::move(info)) {}
+
+    const std::string& sqlstate() const noexcept { return info_.sqlstate; }
+    const std::string& detail() const noexcept { return info_.detail; }
+    const std::string& hint() const noexcept { return info_.hint; }
+    const ErrorInfo& info() const noexcept { return info_; }
+
+private:
+    ErrorInfo info_;
+};
+
+// One subclass per SQLSTATE class a caller can sensibly react to.
+#define TENANCY_DEFINE_ERROR(Name, Base) \
+    class Name : public Base {           \
+    public:                              \
+        using Base::Base;                \
+    }
+
+TENANCY_DEFINE_ERROR(ConnectionError, Error);          // class 08 and failures to connect
+TENANCY_DEFINE_ERROR(DataError, Error);                // class 22: bad argument value
+TENANCY_DEFINE_ERROR(IntegrityError, Error);           // class 23: e.g. duplicate slug
+TENANCY_DEFINE_ERROR(TransactionRollback, Error);      // class 40: retry the transaction
+TENANCY_DEFINE_ERROR(AccessError, Error);              // class 42: syntax or access rule
+TENANCY_DEFINE_ERROR(PermissionDenied, AccessError);   // 42501
+TENANCY_DEFINE_ERROR(InsufficientResources, Error);    // class 53
+TENANCY_DEFINE_ERROR(OperatorIntervention, Error);     // class 57: cancel, shutdown
+TENANCY_DEFINE_ERROR(ServerError, Error);              // any other class
+TENANCY_DEFINE_ERROR(TenancyError, Error);             // class TN: raised by the extension
+TENANCY_DEFINE_ERROR(TenantNotFound, TenancyError);    // TN001
+TENANCY_DEFINE_ERROR(TenantNotActive, TenancyError);   // TN002
+TENANCY_DEFINE_ERROR(QuotaExceeded, TenancyError);     // TN003
+TENANCY_DEFINE_ERROR(InvalidTransition, TenancyError); // TN004
+
+#undef TENANCY_DEFINE_ERROR
+
+// Throws the exception type that corresponds to info.sqlstate: an exact code
+// match wins over a class match; an unknown class gives ServerError, and an
+// empty SQLSTATE (an error produced inside libpq) gives plain Error.
+[[noreturn]] void raise_error(ErrorInfo info);
+
+}  // namespace tenancy

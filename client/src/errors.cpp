@@ -1,0 +1,50 @@
+// SQLSTATE -> exception type.  The single table below is the whole policy.
+#include "tenancy/errors.hpp"
+
+#include <string_view>
+
+namespace tenancy {
+namespace {
+
+template <typename E>
+[[noreturn]] void raise_as(ErrorInfo&& info) {
+    throw E(std::move(info));
+}
+
+struct Mapping {
+    std::string_view prefix;  // a full SQLSTATE or a two-character class
+    void (*raise)(ErrorInfo&&);  // always throws
+};
+
+// Searched in order and matched by prefix, so exact codes must precede the
+// class they belong to.  TN is the class the extension's own errors use
+// (see docs of the extension's error codes).
+constexpr Mapping kMappings[] = {
+    {"42501", raise_as<PermissionDenied>},
+    {"TN001", raise_as<TenantNotFound>},
+    {"TN002", raise_as<TenantNotActive>},
+    {"TN003", raise_as<QuotaExceeded>},
+    {"TN004", raise_as<InvalidTransition>},
+    {"08", raise_as<ConnectionError>},
+    {"22", raise_as<DataError>},
+    {"23", raise_as<IntegrityError>},
+    {"40", raise_as<TransactionRollback>},
+    {"42", raise_as<AccessError>},
+    {"53", raise_as<InsufficientResources>},
+    {"57", raise_as<OperatorIntervention>},
+    {"TN", raise_as<TenancyError>},
+};
+
+}  // namespace
+
+void raise_error(ErrorInfo info) {
+    const std::string_view code = info.sqlstate;
+    if (code.empty())
+        raise_as<Error>(std::move(info));
+    for (const Mapping& m : kMappings)
+        if (code.substr(0, m.prefix.size()) == m.prefix)
+            m.raise(std::move(info));
+    raise_as<ServerError>(std::move(info));
+}
+
+}  // namespace tenancy

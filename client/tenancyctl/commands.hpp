@@ -1,0 +1,22 @@
+// The command groups of tenancyctl.  A capability adds its group by writing
+// cmd_<group>.cpp and adding one declaration and one list entry here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+
+namespace tenancyctl {
+
+void register_tenant_commands(CLI::App& app, Context& ctx);  // cmd_tenant.cpp
+void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
+
+using RegisterCommands = void (*)(CLI::App&, Context&);
+
+// In the order they appear in --help.
+inline constexpr RegisterCommands kCommandGroups[] = {
+    register_tenant_commands,
+    register_apikey_commands,
+};
+
+}  // namespace tenancyctl
