@@ -11,6 +11,7 @@ namespace tenancyctl {
 void register_tenant_commands(CLI::App& app, Context& ctx);  // cmd_tenant.cpp
 void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
 void register_storage_commands(CLI::App& app, Context& ctx); // cmd_storage.cpp
+void register_links_commands(CLI::App& app, Context& ctx);   // cmd_links.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -19,6 +20,7 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_tenant_commands,
     register_apikey_commands,
     register_storage_commands,
+    register_links_commands,
 };
 
 }  // namespace tenancyctl

@@ -1,8 +1,10 @@
 // High-level client of the tenancy extension: one method per SQL function.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tenancy/connection.hpp"
 #include "tenancy/errors.hpp"
@@ -10,6 +12,28 @@
 #include "tenancy/types.hpp"
 
 namespace tenancy {
+
+// ---- Link sync types (tenancy.sync_links, dedupe, find_duplicates) ----
+// Values travel as text and the server converts them to the columns' types,
+// so one call shape serves integer, bigint, text and uuid keys alike.
+struct LinkSync {
+    std::string table;          // regclass text: "role_membership", "app.\"Links\""
+    std::string owner_column;   // column names as stored (no quoting)
+    std::string owner;          // the owner's value, as text
+    std::string target_column;
+    std::vector<std::string> targets;  // the owner's complete new set (may be empty)
+};
+
+struct LinkSyncResult {
+    std::int64_t added = 0;
+    std::int64_t removed = 0;
+};
+
+struct DuplicateKey {
+    std::string key;  // JSON object {"column": value, ...}
+    std::int64_t count = 0;
+};
+// ---- end of link sync types ----
 
 class Client {
 public:
@@ -60,6 +84,17 @@ public:
     // Deletes idempotency keys older than `older_than`; returns how many.
     std::int64_t purge_idempotency_keys(std::chrono::seconds older_than = std::chrono::hours(24));
     // ---- end of storage accounting ----
+    // ---- Link sync (docs/links.md) ----
+    // Makes the owner's links exactly `sync.targets`; safe to call
+    // concurrently for one owner (calls serialise, the last one wins).
+    LinkSyncResult sync_links(const LinkSync& sync);
+    // Lists keys of `table` that more than one row carries; changes nothing.
+    std::vector<DuplicateKey> find_duplicates(const std::string& table,
+                                              const std::vector<std::string>& key_columns);
+    // Deletes duplicate rows (keeping one per key), ensures a unique index on
+    // the key columns; returns the number of rows deleted.
+    std::int64_t dedupe(const std::string& table, const std::vector<std::string>& key_columns);
+    // ---- end of link sync ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }
