@@ -68,6 +68,8 @@ std::optional<std::string> in_subtransaction(const std::function<void()> &fn)
         fn();
     } catch (const PgError &e) {
         failure = e.what();
+        if (e.data()->detail)
+            *failure += std::string(" (") + e.data()->detail + ")";
     } catch (const Error &e) {
         failure = e.what();
     }

@@ -100,14 +100,16 @@ TENANCY_FUNCTION(tenancy_tenant_guard)
 
     bool subject_to_policy =
         pg_call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED; });
-    if (!subject_to_policy || !row_tenant)
-        return PointerGetDatum(row); // trusted role; or NULL, which NOT NULL refuses
+    if (!subject_to_policy)
+        return PointerGetDatum(row); // a trusted role
 
     std::string table = table_name(rel);
     if (!current)
         throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "no tenant is set: cannot write a row of table " + table,
                     "The row's tenant is " + tenant_text(row_tenant) + "; the current tenant is none.",
                     "Call tenancy.set_tenant(tenant) in the same transaction first.");
+    if (!row_tenant)
+        return PointerGetDatum(row); // an UPDATE to NULL, which NOT NULL refuses
     if (old_tenant != row_tenant)
         throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                     "cannot move a row of table " + table + " from tenant " + tenant_text(old_tenant) +
