@@ -208,3 +208,6 @@ REVOKE ALL ON FUNCTION
     tenancy.unrequire_row(regclass, jsonb),
     tenancy.check(boolean)
 FROM PUBLIC;
+
+-- What these views show is in the system catalogs already, readable by all.
+GRANT SELECT ON tenancy.protected_tables, tenancy.cross_tenant_foreign_keys TO PUBLIC;
