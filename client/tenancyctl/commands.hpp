@@ -10,6 +10,7 @@ namespace tenancyctl {
 
 void register_tenant_commands(CLI::App& app, Context& ctx);  // cmd_tenant.cpp
 void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
+void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -17,6 +18,7 @@ using RegisterCommands = void (*)(CLI::App&, Context&);
 inline constexpr RegisterCommands kCommandGroups[] = {
     register_tenant_commands,
     register_apikey_commands,
+    register_check_commands,
 };
 
 }  // namespace tenancyctl
