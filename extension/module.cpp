@@ -5,3 +5,12 @@ extern "C" {
 
 PG_MODULE_MAGIC;
 }
+
+#include "context.hpp"
+
+// Runs once when a backend loads the library.  Nothing here may throw: each
+// capability's definitions are plain PostgreSQL calls.
+extern "C" void _PG_init(void)
+{
+    tenancy::context::define_settings();
+}

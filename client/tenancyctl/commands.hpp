@@ -12,6 +12,7 @@ void register_tenant_commands(CLI::App& app, Context& ctx);  // cmd_tenant.cpp
 void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
 void register_storage_commands(CLI::App& app, Context& ctx); // cmd_storage.cpp
 void register_links_commands(CLI::App& app, Context& ctx);   // cmd_links.cpp
+void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -21,6 +22,7 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_apikey_commands,
     register_storage_commands,
     register_links_commands,
+    register_check_commands,
 };
 
 }  // namespace tenancyctl

@@ -20,6 +20,9 @@ struct Context {
     // Set by the leaf command that was parsed; run by main() after parsing
     // so that usage errors never reach the server.
     std::function<void(Context&)> action;
+    // What main() returns when the action ends normally; a command whose
+    // outcome is not simply success (e.g. check finding problems) sets it.
+    int exit_code = 0;
 
     // Connects on first use, so --help and usage errors need no server.
     tenancy::Client& client();

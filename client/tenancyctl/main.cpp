@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
 
     try {
         ctx.action(ctx);
-        return 0;
+        return ctx.exit_code;
     } catch (const tenancy::Error& e) {
         report(e);
     } catch (const tenancyctl::CommandFailure& e) {

@@ -34,6 +34,16 @@ struct DuplicateKey {
     std::int64_t count = 0;
 };
 // ---- end of link sync types ----
+// ---- Tenant-row checks: types (docs/rowcheck.md) ----------------------------
+// One row of tenancy.check().
+struct CheckProblem {
+    std::optional<TenantId> tenant;  // NULL for table-level problems
+    std::string problem;             // missing_row, missing_part, ...
+    std::string object;              // table, constraint or dropped table OID
+    std::string detail;
+    bool repaired = false;
+};
+// ---- end of tenant-row checks ------------------------------------------------
 
 class Client {
 public:
@@ -95,6 +105,20 @@ public:
     // the key columns; returns the number of rows deleted.
     std::int64_t dedupe(const std::string& table, const std::vector<std::string>& key_columns);
     // ---- end of link sync ----
+    // ---- Tenant-row checks (client/src/rowcheck.cpp, docs/rowcheck.md) ----
+    // The current tenant of this connection; is_local = true lasts until the
+    // end of the current transaction.  TenantNotFound / TenantNotActive.
+    void set_tenant(TenantId tenant, bool is_local = true);
+    std::optional<TenantId> current_tenant();
+    void clear_tenant();
+    // `table` is a table name as SQL would resolve it (regclass input).
+    void protect(const std::string& table, const std::string& tenant_column = "tenant_id");
+    bool unprotect(const std::string& table);  // false if it was not protected
+    // template_json: a JSON object of column values; returns the rule id.
+    std::int64_t require_row(const std::string& table, const std::string& template_json);
+    bool unrequire_row(const std::string& table, const std::string& template_json);
+    std::vector<CheckProblem> check(bool repair = false);
+    // ---- end of tenant-row checks ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

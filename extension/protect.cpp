@@ -1,0 +1,432 @@
+// Protected tables: tenancy.protect and tenancy.unprotect, and the creation
+// of each part of a table's protection (also used by tenancy.check's repair).
+//
+// Touches the caller's table (DDL only, never its rows) and the bookkeeping
+// table tenancy.protected_table.  Every identifier is quoted with
+// quote_identifier / quote_qualified_identifier.
+//
+// Every SPI statement of this capability runs with read_only = false, even
+// the reads: a read-only statement uses the snapshot of the calling query and
+// would not see what an earlier statement of the same call wrote.
+#include "protect.hpp"
+
+#include "protect_roles.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+namespace tenancy::protect {
+
+namespace {
+
+struct PartInfo {
+    Part part;
+    const char *name; // the column of tenancy.protected_tables
+};
+
+constexpr PartInfo kParts[] = {
+    {Part::NotNull, "not_null"},       {Part::ForeignKey, "foreign_key"}, {Part::Index, "index"},
+    {Part::RlsEnabled, "rls_enabled"}, {Part::RlsForced, "rls_forced"},   {Part::Policy, "policy"},
+    {Part::Trigger, "trigger"},
+};
+
+spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
+
+void execute_ddl(const std::string &sql) { spi::execute_once(sql.c_str(), {}, false); }
+
+// What restore_part records as added by protect; unprotect removes these.
+struct Added {
+    bool not_null = false;
+    std::optional<std::string> foreign_key;
+    std::optional<std::string> index_name;
+    bool enabled_rls = false;
+    bool forced_rls = false;
+};
+
+void record_added(Oid relid, const Added &added)
+{
+    static spi::Statement update(
+        "UPDATE tenancy.protected_table"
+        "   SET added_not_null = added_not_null OR $2,"
+        "       foreign_key = coalesce($3::pg_catalog.name, foreign_key),"
+        "       index_name = coalesce($4::pg_catalog.name, index_name),"
+        "       enabled_rls = enabled_rls OR $5,"
+        "       forced_rls = forced_rls OR $6"
+        " WHERE tbl OPERATOR(pg_catalog.=) $1",
+        {OIDOID, BOOLOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID});
+
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    update.execute({oid_param(relid), spi::bool_param(added.not_null), spi::optional_text_param(added.foreign_key),
+                    spi::optional_text_param(added.index_name), spi::bool_param(added.enabled_rls),
+                    spi::bool_param(added.forced_rls)},
+                   false);
+}
+
+// The names PostgreSQL itself would choose, avoiding any that are taken.
+std::string choose_constraint_name(Oid relid, const std::string &column)
+{
+    return pg_call([&] {
+        return std::string(ChooseConstraintName(get_rel_name(relid), column.c_str(), "tenancy_fkey",
+                                                get_rel_namespace(relid), NIL));
+    });
+}
+
+std::string choose_index_name(Oid relid, const std::string &column)
+{
+    return pg_call([&] {
+        return std::string(
+            ChooseRelationName(get_rel_name(relid), column.c_str(), "tenancy_idx", get_rel_namespace(relid), false));
+    });
+}
+
+std::string quote(const std::string &identifier)
+{
+    return pg_call([&] { return std::string(quote_identifier(identifier.c_str())); });
+}
+
+// The policy expression: the subquery makes current_tenant() an InitPlan,
+// evaluated once per query and usable as an index condition.
+std::string isolation_expression(const Table &table)
+{
+    return "(" + table.quoted_column + " OPERATOR(pg_catalog.=) (SELECT tenancy.current_tenant()))";
+}
+
+void create_not_null(const Table &table)
+{
+    // Count with FORCE ROW LEVEL SECURITY lifted: a table protected before
+    // must be judged on all its rows, not on the current tenant's.
+    uint64 nulls = 0;
+    {
+        roles::ActingAs self(GetUserId(), SECURITY_NOFORCE_RLS);
+        std::string sql = "SELECT count(*) FROM " + table.name + " WHERE " + table.quoted_column + " IS NULL";
+        spi::execute_once(sql.c_str(), {}, false);
+        nulls = static_cast<uint64>(spi::get_int64(0, 1).value_or(0));
+    }
+    if (nulls > 0)
+        throw Error(ERRCODE_NOT_NULL_VIOLATION,
+                    "table " + table.name + " has " + std::to_string(nulls) + " rows whose " + table.quoted_column +
+                        " is NULL",
+                    "The tenant column of a protected table is NOT NULL.",
+                    "Give those rows a tenant, then call tenancy.protect again.");
+    execute_ddl("ALTER TABLE " + table.name + " ALTER COLUMN " + table.quoted_column + " SET NOT NULL");
+    Added added;
+    added.not_null = true;
+    record_added(table.relid, added);
+}
+
+void create_foreign_key(const Table &table)
+{
+    std::string name = choose_constraint_name(table.relid, table.column);
+    {
+        // REFERENCES on tenancy.tenant is the extension owner's to use; the
+        // check it adds runs with the referenced table's owner's rights anyway.
+        roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+        execute_ddl("ALTER TABLE " + table.name + " ADD CONSTRAINT " + quote(name) + " FOREIGN KEY (" +
+                    table.quoted_column + ") REFERENCES tenancy.tenant (id)");
+    }
+    Added added;
+    added.foreign_key = name;
+    record_added(table.relid, added);
+}
+
+void create_index(const Table &table)
+{
+    std::string name = choose_index_name(table.relid, table.column);
+    execute_ddl("CREATE INDEX " + quote(name) + " ON " + table.name + " (" + table.quoted_column + ")");
+    Added added;
+    added.index_name = name;
+    record_added(table.relid, added);
+}
+
+} // namespace
+
+const char *part_name(Part part)
+{
+    for (const PartInfo &info : kParts)
+        if (info.part == part)
+            return info.name;
+    return "unknown";
+}
+
+Table describe(Oid relid, const std::string &column)
+{
+    Table table;
+    table.relid = relid;
+    table.column = column;
+    bool found = pg_call([&] {
+        char *relname = get_rel_name(relid);
+        if (relname == nullptr)
+            return false;
+        table.name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+        table.quoted_column = quote_identifier(column.c_str());
+        return true;
+    });
+    if (!found)
+        throw Error(ERRCODE_UNDEFINED_TABLE, "relation with OID " + std::to_string(relid) + " does not exist");
+    return table;
+}
+
+std::vector<Part> missing_parts(Oid relid)
+{
+    static spi::Statement parts(
+        "SELECT not_null, foreign_key, index, rls_enabled, rls_forced, policy, trigger"
+        "  FROM tenancy.protected_tables WHERE table_name OPERATOR(pg_catalog.=) $1",
+        {OIDOID});
+
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    std::vector<Part> missing;
+    if (parts.execute({oid_param(relid)}, false) == 0)
+        return missing;
+    for (int i = 0; i < static_cast<int>(std::size(kParts)); ++i)
+        if (!spi::get_bool(0, i + 1).value_or(false))
+            missing.push_back(kParts[i].part);
+    return missing;
+}
+
+void restore_part(const Table &table, Part part)
+{
+    switch (part) {
+    case Part::NotNull:
+        create_not_null(table);
+        break;
+    case Part::ForeignKey:
+        create_foreign_key(table);
+        break;
+    case Part::Index:
+        create_index(table);
+        break;
+    case Part::RlsEnabled: {
+        execute_ddl("ALTER TABLE " + table.name + " ENABLE ROW LEVEL SECURITY");
+        Added added;
+        added.enabled_rls = true;
+        record_added(table.relid, added);
+        break;
+    }
+    case Part::RlsForced: {
+        execute_ddl("ALTER TABLE " + table.name + " FORCE ROW LEVEL SECURITY");
+        Added added;
+        added.forced_rls = true;
+        record_added(table.relid, added);
+        break;
+    }
+    case Part::Policy:
+        execute_ddl(std::string("CREATE POLICY ") + kPolicyName + " ON " + table.name + " USING " +
+                    isolation_expression(table) + " WITH CHECK " + isolation_expression(table));
+        break;
+    case Part::Trigger: {
+        // OR REPLACE also re-enables a disabled trigger and fixes its argument.
+        std::string column_literal = pg_call([&] { return std::string(quote_literal_cstr(table.column.c_str())); });
+        execute_ddl(std::string("CREATE OR REPLACE TRIGGER ") + kTriggerName + " BEFORE INSERT OR UPDATE ON " +
+                    table.name + " FOR EACH ROW EXECUTE FUNCTION tenancy.tenant_guard(" + column_literal + ")");
+        break;
+    }
+    }
+}
+
+} // namespace tenancy::protect
+
+using namespace tenancy;
+
+namespace {
+
+Oid required_table(FunctionCallInfo fcinfo, int n)
+{
+    if (args::is_null(fcinfo, n))
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "tbl must not be NULL");
+    return PG_GETARG_OID(n);
+}
+
+std::string required_name(FunctionCallInfo fcinfo, int n, const char *what)
+{
+    if (args::is_null(fcinfo, n))
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(what) + " must not be NULL");
+    return std::string(NameStr(*PG_GETARG_NAME(n)));
+}
+
+// Takes the lock every protection change needs, after the ownership check
+// (so that nobody can lock a table they could not change), and makes sure
+// the table did not disappear while we waited.
+void lock_table(const protect::Table &table)
+{
+    bool exists = pg_call([&] {
+        LockRelationOid(table.relid, AccessExclusiveLock);
+        return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(table.relid));
+    });
+    if (!exists)
+        throw Error(ERRCODE_UNDEFINED_TABLE, "table " + table.name + " was dropped");
+}
+
+void validate_protectable(const protect::Table &table)
+{
+    char kind = 0;
+    Oid column_type = InvalidOid;
+    bool in_extension_schema = false;
+    pg_call([&] {
+        kind = get_rel_relkind(table.relid);
+        in_extension_schema = get_rel_namespace(table.relid) == get_namespace_oid("tenancy", false);
+        AttrNumber attnum = get_attnum(table.relid, table.column.c_str());
+        if (attnum != InvalidAttrNumber)
+            column_type = get_atttype(table.relid, attnum);
+    });
+    if (kind != RELKIND_RELATION)
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, table.name + " is not an ordinary table",
+                    "Only ordinary tables can be protected (not views, partitioned tables or foreign tables).");
+    if (in_extension_schema)
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, "cannot protect " + table.name + ", a table of the tenancy extension");
+    if (column_type == InvalidOid)
+        throw Error(ERRCODE_UNDEFINED_COLUMN,
+                    "column " + table.quoted_column + " of table " + table.name + " does not exist",
+                    {}, "Pass the tenant column's name as tenancy.protect's second argument.");
+    if (column_type != INT8OID)
+        throw Error(ERRCODE_DATATYPE_MISMATCH,
+                    "tenant column " + table.quoted_column + " of table " + table.name + " must be bigint",
+                    "Tenant ids are bigint (tenancy.tenant.id).");
+}
+
+// Inserts the bookkeeping row, or checks that an existing one agrees.
+void register_table(const protect::Table &table)
+{
+    static spi::Statement existing(
+        "SELECT tenant_column::text FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
+        {OIDOID});
+    static spi::Statement insert(
+        "INSERT INTO tenancy.protected_table (tbl, tenant_column, added_not_null, enabled_rls, forced_rls)"
+        " VALUES ($1, $2, false, false, false)",
+        {OIDOID, TEXTOID});
+
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    spi::Param relid = spi::datum_param(OIDOID, ObjectIdGetDatum(table.relid), false);
+    if (existing.execute({relid}, false) == 0) {
+        insert.execute({relid, spi::text_param(table.column)}, false);
+        return;
+    }
+    std::string column = spi::get_text(0, 1).value_or("");
+    if (column != table.column)
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                    "table " + table.name + " is already protected on column " + column,
+                    {}, "Call tenancy.unprotect first to protect it on another column.");
+}
+
+// Foreign keys that let a row of one tenant reference another tenant's row
+// are legal, so they are reported, not refused (docs/rowcheck.md).
+void warn_cross_tenant_references(const protect::Table &table)
+{
+    static spi::Statement references(
+        "SELECT constraint_name::text, table_name::text, referenced_table::text"
+        "  FROM tenancy.cross_tenant_foreign_keys"
+        " WHERE table_name OPERATOR(pg_catalog.=) $1 OR referenced_table OPERATOR(pg_catalog.=) $1"
+        " ORDER BY 1",
+        {OIDOID});
+
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    uint64 rows = references.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(table.relid), false)}, false);
+    for (uint64 i = 0; i < rows; ++i) {
+        std::string name = spi::get_text(i, 1).value_or("");
+        std::string from = spi::get_text(i, 2).value_or("");
+        std::string to = spi::get_text(i, 3).value_or("");
+        pg_call([&] {
+            ereport(WARNING,
+                    (errmsg("foreign key %s of table %s references %s without the tenant column", name.c_str(),
+                            from.c_str(), to.c_str()),
+                     errdetail("A row of one tenant can reference a row of another tenant through it."),
+                     errhint("Include the tenant column on both sides, e.g. FOREIGN KEY (tenant_id, x) "
+                             "REFERENCES t (tenant_id, id), with a unique key on t (tenant_id, id).")));
+        });
+    }
+}
+
+} // namespace
+
+// tenancy.protect(tbl regclass, tenant_column name) RETURNS void
+TENANCY_FUNCTION(tenancy_protect)
+{
+    Oid relid = required_table(fcinfo, 0);
+    protect::Table table = protect::describe(relid, required_name(fcinfo, 1, "tenant_column"));
+    roles::require_table_owner(relid, table.name);
+    lock_table(table);
+    validate_protectable(table);
+
+    spi::Connection spi;
+    register_table(table);
+    for (protect::Part part : protect::missing_parts(relid))
+        protect::restore_part(table, part);
+    warn_cross_tenant_references(table);
+    PG_RETURN_VOID();
+}
+
+// tenancy.unprotect(tbl regclass) RETURNS boolean
+TENANCY_FUNCTION(tenancy_unprotect)
+{
+    static spi::Statement record(
+        "SELECT p.tenant_column::text, p.added_not_null, p.foreign_key::text, p.index_name::text,"
+        "       p.enabled_rls, p.forced_rls,"
+        "       (SELECT count(*) FROM tenancy.required_row r WHERE r.tbl OPERATOR(pg_catalog.=) p.tbl)"
+        "  FROM tenancy.protected_table p WHERE p.tbl OPERATOR(pg_catalog.=) $1",
+        {OIDOID});
+    static spi::Statement forget("DELETE FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
+                                 {OIDOID});
+
+    Oid relid = required_table(fcinfo, 0);
+    protect::Table table = protect::describe(relid, {});
+    roles::require_table_owner(relid, table.name);
+    lock_table(table);
+
+    spi::Connection spi;
+    spi::Param relid_param = spi::datum_param(OIDOID, ObjectIdGetDatum(relid), false);
+    bool added_not_null = false, enabled_rls = false, forced_rls = false;
+    std::optional<std::string> foreign_key, index_name;
+    {
+        roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+        if (record.execute({relid_param}, false) == 0)
+            PG_RETURN_BOOL(false);
+        table = protect::describe(relid, spi::get_text(0, 1).value_or(""));
+        added_not_null = spi::get_bool(0, 2).value_or(false);
+        foreign_key = spi::get_text(0, 3);
+        index_name = spi::get_text(0, 4);
+        enabled_rls = spi::get_bool(0, 5).value_or(false);
+        forced_rls = spi::get_bool(0, 6).value_or(false);
+        int64_t rules = spi::get_int64(0, 7).value_or(0);
+        if (rules > 0)
+            throw Error(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
+                        "table " + table.name + " has " + std::to_string(rules) + " required-row rules",
+                        {}, "Remove them with tenancy.unrequire_row first.");
+    }
+
+    // Only what protect added; IF EXISTS because the user may have removed a
+    // part already (tenancy.check reports that as damage, not an error).
+    using protect::execute_ddl;
+    execute_ddl("DROP POLICY IF EXISTS " + std::string(protect::kPolicyName) + " ON " + table.name);
+    execute_ddl("DROP TRIGGER IF EXISTS " + std::string(protect::kTriggerName) + " ON " + table.name);
+    if (foreign_key)
+        execute_ddl("ALTER TABLE " + table.name + " DROP CONSTRAINT IF EXISTS " + protect::quote(*foreign_key));
+    if (index_name) {
+        std::string qualified = pg_call([&] {
+            return std::string(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                                          index_name->c_str()));
+        });
+        execute_ddl("DROP INDEX IF EXISTS " + qualified);
+    }
+    if (forced_rls)
+        execute_ddl("ALTER TABLE " + table.name + " NO FORCE ROW LEVEL SECURITY");
+    if (enabled_rls)
+        execute_ddl("ALTER TABLE " + table.name + " DISABLE ROW LEVEL SECURITY");
+    bool column_exists = pg_call([&] { return get_attnum(relid, table.column.c_str()) != InvalidAttrNumber; });
+    if (added_not_null && column_exists)
+        execute_ddl("ALTER TABLE " + table.name + " ALTER COLUMN " + table.quoted_column + " DROP NOT NULL");
+
+    {
+        roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+        forget.execute({relid_param}, false);
+    }
+    PG_RETURN_BOOL(true);
+}
