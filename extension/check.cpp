@@ -84,11 +84,6 @@ std::optional<std::string> in_subtransaction(const std::function<void()> &fn)
 
 spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
 
-spi::Param ids_param(const std::vector<int64_t> &ids)
-{
-    return spi::datum_param(INT8ARRAYOID, rules::int8_array(ids), false);
-}
-
 std::vector<int64_t> column_of_ids(uint64 rows)
 {
     std::vector<int64_t> ids;
@@ -244,7 +239,7 @@ std::vector<int64_t> missing_tenants(const rules::Rule &rule, const std::vector<
     std::string sql = rules::missing_rows_sql(rule);
     roles::ActingAs owner(roles::relation_owner(rule.relid), roles::kAsTableOwner);
     return column_of_ids(
-        spi::execute_once(sql.c_str(), {ids_param(tenants), spi::text_param(rule.template_json)}, false));
+        spi::execute_once(sql.c_str(), {spi::int8_array_param(tenants), spi::text_param(rule.template_json)}, false));
 }
 
 struct RepairOutcome {
@@ -262,7 +257,7 @@ RepairOutcome repair_rule(const rules::Rule &rule, const std::vector<int64_t> &t
     {
         std::string sql = rules::repair_sql(rule);
         roles::ActingAs owner(roles::relation_owner(rule.relid), roles::kAsTableOwner);
-        uint64 rows = spi::execute_once(sql.c_str(), {ids_param(tenants), spi::text_param(rule.template_json)}, false);
+        uint64 rows = spi::execute_once(sql.c_str(), {spi::int8_array_param(tenants), spi::text_param(rule.template_json)}, false);
         for (uint64 i = 0; i < rows; ++i) {
             int64_t tenant = spi::get_int64(i, 1).value_or(0);
             (spi::get_bool(i, 2).value_or(false) ? outcome.inserted : skipped).push_back(tenant);
@@ -331,7 +326,7 @@ void check_orphan_rows(Report &report, const std::vector<ProtectedTable> &tables
         std::string with_rows = "SELECT d.id FROM pg_catalog.unnest($1::pg_catalog.int8[]) AS d (id)"
                                 " WHERE EXISTS (SELECT FROM " + table.name + " AS x WHERE x." +
                                 table.quoted_column + " OPERATOR(pg_catalog.=) d.id) ORDER BY 1";
-        for (int64_t tenant : column_of_ids(spi::execute_once(with_rows.c_str(), {ids_param(deleted)}, false)))
+        for (int64_t tenant : column_of_ids(spi::execute_once(with_rows.c_str(), {spi::int8_array_param(deleted)}, false)))
             report.add(tenant, "deleted_tenant_rows", table.name,
                        "rows of deleted tenant " + std::to_string(tenant) +
                            " are kept (check never deletes): restore the tenant or purge its rows",

@@ -4,6 +4,7 @@
 // Touches tenancy.required_row; reads (never writes) the caller's table to
 // validate a rule.
 #include "check_rules.hpp"
+#include "quoting.hpp"
 
 #include "protect.hpp"
 #include "protect_roles.hpp"
@@ -26,7 +27,7 @@ void load_columns(Rule &rule)
     uint64 rows = keys.execute({spi::text_param(rule.template_json)}, false);
     for (uint64 i = 0; i < rows; ++i) {
         std::string key = spi::get_text(i, 1).value_or("");
-        rule.columns.push_back(pg_call([&] { return std::string(quote_identifier(key.c_str())); }));
+        rule.columns.push_back(quoted_identifier(key));
     }
 }
 
@@ -74,18 +75,6 @@ std::string repair_sql(const Rule &rule)
            " SELECT m.tenancy_missing_tenant,"
            "        EXISTS (SELECT FROM inserted AS i WHERE i.tenant OPERATOR(pg_catalog.=) m.tenancy_missing_tenant)"
            "   FROM missing AS m ORDER BY 1";
-}
-
-Datum int8_array(const std::vector<int64_t> &ids)
-{
-    return pg_call([&] {
-        std::vector<Datum> elements;
-        elements.reserve(ids.size());
-        for (int64_t id : ids)
-            elements.push_back(Int64GetDatum(id));
-        return PointerGetDatum(construct_array(elements.data(), static_cast<int>(elements.size()), INT8OID,
-                                               sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-    });
 }
 
 } // namespace tenancy::rules
@@ -149,7 +138,7 @@ rules::Rule validated_rule(const RuleArgs &given)
                         "Call tenancy.protect first.");
         column = spi::get_text(0, 1).value_or("");
     }
-    rule.tenant_column = pg_call([&] { return std::string(quote_identifier(column.c_str())); });
+    rule.tenant_column = quoted_identifier(column);
 
     if (unknown_key.execute({template_param, oid_param(given.relid)}, false) > 0)
         throw Error(ERRCODE_UNDEFINED_COLUMN,
@@ -170,7 +159,7 @@ rules::Rule validated_rule(const RuleArgs &given)
     spi::execute_once(convert.c_str(), {template_param}, false);
     std::string missing = rules::missing_rows_sql(rule);
     spi::execute_once(missing.c_str(),
-                      {spi::datum_param(INT8ARRAYOID, rules::int8_array({}), false),
+                      {spi::int8_array_param({}),
                        spi::text_param(rule.template_json)},
                       true);
     return rule;

@@ -35,7 +35,4 @@ std::string missing_rows_sql(const Rule &rule);
 // tenant that lacked one, (tenant, inserted boolean), ordered by tenant.
 std::string repair_sql(const Rule &rule);
 
-// An int8[] parameter holding `ids`.
-Datum int8_array(const std::vector<int64_t> &ids);
-
 } // namespace tenancy::rules

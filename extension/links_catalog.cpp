@@ -47,18 +47,6 @@ std::string relation_name(Oid relid)
     return name ? name : std::to_string(relid);
 }
 
-std::string quoted_literal(const std::string &text)
-{
-    return pg_call([&] { return quote_literal_cstr(text.c_str()); });
-}
-
-std::string quoted_table_name(Oid relid)
-{
-    return pg_call([&] {
-        return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-    });
-}
-
 KeyColumn resolve_column(Oid relid, const std::string &name, const char *parameter)
 {
     KeyColumn column;
@@ -75,7 +63,7 @@ KeyColumn resolve_column(Oid relid, const std::string &name, const char *paramet
         int32 typmod;
         get_atttypetypmodcoll(relid, column.attnum, &column.type, &typmod, &column.collation);
     });
-    column.quoted_name = pg_call([&] { return quote_identifier(name.c_str()); });
+    column.quoted_name = quoted_identifier(name);
     return column;
 }
 

@@ -7,6 +7,8 @@
 // anything they cannot work on, with the SQLSTATE documented in docs/links.md.
 #pragma once
 
+#include "quoting.hpp"
+
 #include "boundary.hpp"
 
 extern "C" {
@@ -34,9 +36,6 @@ struct KeyColumn {
 // partitioned one if `allow_partitioned` (42809 / 0A000 otherwise).
 void lock_table(Oid relid, LOCKMODE mode, bool allow_partitioned);
 
-// schema.table, each part quoted as needed.
-std::string quoted_table_name(Oid relid);
-
 // The user column `name` of `relid`.  An unknown or dropped column is 42703,
 // a system column (ctid, xmin, ...) 22023; `parameter` names the argument in
 // the message.
@@ -58,8 +57,6 @@ bool has_deferrable_unique_index(Oid relid, const std::vector<AttrNumber> &colum
 std::string index_equality_operator(Oid index, AttrNumber attnum);
 
 // `text` as an SQL string literal (for SQL shown in hints and for
-// identifiers used as values).
-std::string quoted_literal(const std::string &text);
 
 // The name of a relation (for messages).
 std::string relation_name(Oid relid);

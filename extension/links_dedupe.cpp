@@ -131,7 +131,7 @@ TENANCY_FUNCTION(tenancy_find_duplicates)
     // reads below stable.
     lock_table(relid, AccessShareLock, /*allow_partitioned=*/false);
     KeyList keys = required_key_columns(fcinfo, relid);
-    std::string sql = duplicates_query(quoted_table_name(relid), keys);
+    std::string sql = duplicates_query(quoted_relation_name(relid), keys);
 
     spi::Connection spi;
     uint64 rows = spi::execute_once(sql.c_str(), {}, /*read_only=*/true);
@@ -153,7 +153,7 @@ TENANCY_FUNCTION(tenancy_dedupe)
     // queue; readers carry on.  CREATE INDEX needs SHARE, which this includes.
     lock_table(relid, ShareRowExclusiveLock, /*allow_partitioned=*/false);
     KeyList keys = required_key_columns(fcinfo, relid);
-    std::string table = quoted_table_name(relid);
+    std::string table = quoted_relation_name(relid);
 
     int64_t removed = 0;
     std::string created_index;

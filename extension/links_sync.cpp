@@ -129,7 +129,7 @@ SyncPlanCache sync_plans;
 
 [[noreturn]] void throw_missing_unique_index(Oid relid, const KeyColumn &owner, const KeyColumn &target)
 {
-    std::string table = quoted_table_name(relid);
+    std::string table = quoted_relation_name(relid);
     std::string columns = owner.quoted_name + ", " + target.quoted_name;
     // The message itself names the constraint and dedupe: it is often the
     // only part of an error an application logs.
@@ -188,7 +188,7 @@ TENANCY_FUNCTION(tenancy_sync_links)
     Datum owner_value = convert_value(PG_GETARG_DATUM(kOwnerValue), owner_arg_type, owner.type, "owner_value");
     Datum targets = convert_value(PG_GETARG_DATUM(kTargets), targets_arg_type, targets_type, "targets");
 
-    std::string sql = sync_statement(quoted_table_name(relid), owner, index_equality_operator(index, owner.attnum),
+    std::string sql = sync_statement(quoted_relation_name(relid), owner, index_equality_operator(index, owner.attnum),
                                      target, index_equality_operator(index, target.attnum),
                                      !has_deferrable_unique_index(relid, {owner.attnum, target.attnum}));
     int32 owner_hash = owner_lock_hash(owner_value, owner.type, owner.collation);

@@ -9,6 +9,7 @@
 // the reads: a read-only statement uses the snapshot of the calling query and
 // would not see what an earlier statement of the same call wrote.
 #include "protect.hpp"
+#include "quoting.hpp"
 
 #include "protect_roles.hpp"
 #include "spi.hpp"
@@ -89,11 +90,6 @@ std::string choose_index_name(Oid relid, const std::string &column)
     });
 }
 
-std::string quote(const std::string &identifier)
-{
-    return pg_call([&] { return std::string(quote_identifier(identifier.c_str())); });
-}
-
 // The policy expression: the subquery makes current_tenant() an InitPlan,
 // evaluated once per query and usable as an index condition.
 std::string isolation_expression(const Table &table)
@@ -131,7 +127,7 @@ void create_foreign_key(const Table &table)
         // REFERENCES on tenancy.tenant is the extension owner's to use; the
         // check it adds runs with the referenced table's owner's rights anyway.
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        execute_ddl("ALTER TABLE " + table.name + " ADD CONSTRAINT " + quote(name) + " FOREIGN KEY (" +
+        execute_ddl("ALTER TABLE " + table.name + " ADD CONSTRAINT " + quoted_identifier(name) + " FOREIGN KEY (" +
                     table.quoted_column + ") REFERENCES tenancy.tenant (id)");
     }
     Added added;
@@ -142,7 +138,7 @@ void create_foreign_key(const Table &table)
 void create_index(const Table &table)
 {
     std::string name = choose_index_name(table.relid, table.column);
-    execute_ddl("CREATE INDEX " + quote(name) + " ON " + table.name + " (" + table.quoted_column + ")");
+    execute_ddl("CREATE INDEX " + quoted_identifier(name) + " ON " + table.name + " (" + table.quoted_column + ")");
     Added added;
     added.index_name = name;
     record_added(table.relid, added);
@@ -163,16 +159,8 @@ Table describe(Oid relid, const std::string &column)
     Table table;
     table.relid = relid;
     table.column = column;
-    bool found = pg_call([&] {
-        char *relname = get_rel_name(relid);
-        if (relname == nullptr)
-            return false;
-        table.name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
-        table.quoted_column = quote_identifier(column.c_str());
-        return true;
-    });
-    if (!found)
-        throw Error(ERRCODE_UNDEFINED_TABLE, "relation with OID " + std::to_string(relid) + " does not exist");
+    table.name = quoted_relation_name(relid);
+    table.quoted_column = quoted_identifier(column);
     return table;
 }
 
@@ -235,7 +223,7 @@ void restore_part(const Table &table, Part part)
         // nothing: for a role under the policy, USING shows only rows of the
         // current tenant, so an UPDATE that ends in the current tenant also
         // started there, and WITH CHECK still judges every row.
-        std::string column_literal = pg_call([&] { return std::string(quote_literal_cstr(table.column.c_str())); });
+        std::string column_literal = quoted_literal(table.column);
         execute_ddl(std::string("CREATE OR REPLACE TRIGGER ") + kTriggerName + " BEFORE INSERT OR UPDATE ON " +
                     table.name + " FOR EACH ROW WHEN ((NEW." + table.quoted_column +
                     " OPERATOR(pg_catalog.=) NULLIF(pg_catalog.current_setting('tenancy.tenant_id', true), '')::pg_catalog.int8)"
@@ -421,7 +409,7 @@ TENANCY_FUNCTION(tenancy_unprotect)
     execute_ddl("DROP POLICY IF EXISTS " + std::string(protect::kPolicyName) + " ON " + table.name);
     execute_ddl("DROP TRIGGER IF EXISTS " + std::string(protect::kTriggerName) + " ON " + table.name);
     if (foreign_key)
-        execute_ddl("ALTER TABLE " + table.name + " DROP CONSTRAINT IF EXISTS " + protect::quote(*foreign_key));
+        execute_ddl("ALTER TABLE " + table.name + " DROP CONSTRAINT IF EXISTS " + quoted_identifier(*foreign_key));
     if (index_name) {
         std::string qualified = pg_call([&] {
             return std::string(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),

@@ -17,6 +17,7 @@
 #include "context.hpp"
 
 #include "boundary.hpp"
+#include "quoting.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -36,13 +37,7 @@ namespace {
 using tenancy::Error;
 using tenancy::pg_call;
 
-std::string table_name(Relation rel)
-{
-    return pg_call([&] {
-        return std::string(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                                      RelationGetRelationName(rel)));
-    });
-}
+std::string table_name(Relation rel) { return tenancy::quoted_relation_name(RelationGetRelid(rel)); }
 
 std::string tenant_text(std::optional<int64_t> tenant) { return tenant ? std::to_string(*tenant) : "none"; }
 

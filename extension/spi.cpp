@@ -1,9 +1,13 @@
 // SPI, argument and set-returning-function helpers (see spi.hpp).
 #include "spi.hpp"
 
+#include <algorithm>
+
 extern "C" {
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 }
 
@@ -62,6 +66,18 @@ Param bytea_param(const unsigned char *data, size_t length)
 }
 
 Param datum_param(Oid type, Datum value, bool is_null) { return Param{type, value, is_null}; }
+
+spi::Param int8_array_param(const std::vector<int64_t> &values)
+{
+    ArrayType *array = pg_call([&] {
+        Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * std::max<size_t>(values.size(), 1)));
+        for (size_t i = 0; i < values.size(); ++i)
+            elements[i] = Int64GetDatum(values[i]);
+        return construct_array(elements, static_cast<int>(values.size()), INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+                               TYPALIGN_DOUBLE);
+    });
+    return datum_param(INT8ARRAYOID, PointerGetDatum(array), false);
+}
 
 namespace {
 
@@ -229,6 +245,31 @@ std::string required_text(FunctionCallInfo fcinfo, int n, const char *name)
     if (!value)
         throw_null(name);
     return *value;
+}
+
+std::vector<int64_t> required_int8_array(FunctionCallInfo fcinfo, int n, const char *name)
+{
+    if (PG_ARGISNULL(n))
+        throw_null(name);
+    ArrayType *array = pg_call([&] { return PG_GETARG_ARRAYTYPE_P(n); });
+    if (ARR_NDIM(array) > 1)
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must be a one-dimensional array");
+
+    Datum *elements = nullptr;
+    bool *nulls = nullptr;
+    int count = 0;
+    pg_call([&] {
+        deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements, &nulls, &count);
+    });
+    std::vector<int64_t> values;
+    values.reserve(count);
+    for (int i = 0; i < count; ++i) {
+        if (nulls[i])
+            throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        std::string(name) + "[" + std::to_string(ARR_LBOUND(array)[0] + i) + "] must not be NULL");
+        values.push_back(DatumGetInt64(elements[i]));
+    }
+    return values;
 }
 
 } // namespace tenancy::args

@@ -54,6 +54,7 @@ Param optional_text_param(const std::optional<std::string> &value);
 Param bytea_param(const unsigned char *data, size_t length);
 // `value` is the argument Datum as received (a jsonb, or any other varlena).
 Param datum_param(Oid type, Datum value, bool is_null);
+Param int8_array_param(const std::vector<int64_t> &values); // a bigint[]
 
 // A statement prepared once per backend on first use and kept for the rest of
 // the session (SPI_keepplan), so hot paths skip parse and plan.  Declare it
@@ -98,6 +99,9 @@ int32_t required_int32(FunctionCallInfo fcinfo, int n, const char *name);
 bool required_bool(FunctionCallInfo fcinfo, int n, const char *name);
 std::optional<std::string> optional_text(FunctionCallInfo fcinfo, int n);
 std::string required_text(FunctionCallInfo fcinfo, int n, const char *name);
+// A bigint[] argument: NULL, a NULL element or more than one dimension is
+// 22023 naming the parameter (and the element's position).
+std::vector<int64_t> required_int8_array(FunctionCallInfo fcinfo, int n, const char *name);
 
 } // namespace tenancy::args
 

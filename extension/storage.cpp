@@ -76,7 +76,7 @@ std::vector<TenantStorage> lock_tenants(const std::vector<int64_t> &ids)
         "   FOR NO KEY UPDATE",
         {INT8ARRAYOID});
 
-    uint64 rows = lock.execute({int8_array_param(ids)}, false);
+    uint64 rows = lock.execute({spi::int8_array_param(ids)}, false);
     std::vector<TenantStorage> locked;
     locked.reserve(rows);
     for (uint64 i = 0; i < rows; ++i)
@@ -105,7 +105,7 @@ void write_usage(const std::vector<NewUsage> &changes)
         tenants.push_back(c.tenant);
         used.push_back(c.used);
     }
-    update.execute({int8_array_param(tenants), int8_array_param(used)}, false);
+    update.execute({spi::int8_array_param(tenants), spi::int8_array_param(used)}, false);
 }
 
 void record_clamp(int64_t tenant, int64_t delta, int64_t used_before)
@@ -126,43 +126,6 @@ void record_clamp(int64_t tenant, int64_t delta, int64_t used_before)
                           errhint("A negative balance means a deletion was counted twice or an upload never was.")));
     });
     insert.execute({spi::int8_param(tenant), spi::int8_param(delta), spi::int8_param(used_before)}, false);
-}
-
-spi::Param int8_array_param(const std::vector<int64_t> &values)
-{
-    ArrayType *array = pg_call([&] {
-        Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * std::max<size_t>(values.size(), 1)));
-        for (size_t i = 0; i < values.size(); ++i)
-            elements[i] = Int64GetDatum(values[i]);
-        return construct_array(elements, static_cast<int>(values.size()), INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-                               TYPALIGN_DOUBLE);
-    });
-    return spi::datum_param(INT8ARRAYOID, PointerGetDatum(array), false);
-}
-
-std::vector<int64_t> int8_array_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must not be NULL");
-    ArrayType *array = pg_call([&] { return PG_GETARG_ARRAYTYPE_P(n); });
-    if (ARR_NDIM(array) > 1)
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must be a one-dimensional array");
-
-    Datum *elements = nullptr;
-    bool *nulls = nullptr;
-    int count = 0;
-    pg_call([&] {
-        deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements, &nulls, &count);
-    });
-    std::vector<int64_t> values;
-    values.reserve(count);
-    for (int i = 0; i < count; ++i) {
-        if (nulls[i])
-            throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        std::string(name) + "[" + std::to_string(ARR_LBOUND(array)[0] + i) + "] must not be NULL");
-        values.push_back(DatumGetInt64(elements[i]));
-    }
-    return values;
 }
 
 } // namespace tenancy::storage

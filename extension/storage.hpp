@@ -68,11 +68,4 @@ void write_usage(const std::vector<NewUsage> &changes);
 // tenancy.storage_anomaly.
 void record_clamp(int64_t tenant, int64_t delta, int64_t used_before);
 
-// A bigint[] parameter for a statement.
-spi::Param int8_array_param(const std::vector<int64_t> &values);
-
-// Reads a bigint[] argument: NULL, a NULL element or more than one dimension
-// is 22023 naming the parameter (and the element's position).
-std::vector<int64_t> int8_array_arg(FunctionCallInfo fcinfo, int n, const char *name);
-
 } // namespace tenancy::storage

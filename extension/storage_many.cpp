@@ -41,8 +41,8 @@ using namespace tenancy;
 //   in the order of the arrays.
 TENANCY_FUNCTION(tenancy_adjust_storage_many)
 {
-    std::vector<int64_t> tenants = storage::int8_array_arg(fcinfo, 0, "tenants");
-    std::vector<int64_t> deltas = storage::int8_array_arg(fcinfo, 1, "deltas");
+    std::vector<int64_t> tenants = args::required_int8_array(fcinfo, 0, "tenants");
+    std::vector<int64_t> deltas = args::required_int8_array(fcinfo, 1, "deltas");
     storage::UnderflowPolicy policy = storage::underflow_policy_arg(fcinfo, 2);
     if (tenants.size() != deltas.size())
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
