@@ -4,8 +4,12 @@
 EXTENSION  = tenancy
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
+# The module's sources: extension/module.cpp plus one folder per capability
+# (registry/, storage/, links/, rowcheck/, ...) and shared/ for the pieces they
+# all use (error boundary, SPI helpers, quoting).  Includes name headers by
+# their path below extension/, e.g. "shared/spi.hpp".
 MODULE_big = tenancy
-OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp)))
+OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp extension/*/*.cpp)))
 
 # The install script of the current version is assembled from one file per
 # capability, in this order.  Older versions' full scripts are kept frozen in
@@ -36,4 +40,4 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@
 
 # Every object depends on every header: the headers are few and small.
-$(OBJS): $(wildcard extension/*.hpp)
+$(OBJS): $(wildcard extension/*/*.hpp)

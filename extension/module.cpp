@@ -6,7 +6,7 @@ extern "C" {
 PG_MODULE_MAGIC;
 }
 
-#include "context.hpp"
+#include "rowcheck/context.hpp"
 
 // Runs once when a backend loads the library.  Nothing here may throw: each
 // capability's definitions are plain PostgreSQL calls.

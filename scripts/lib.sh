@@ -1,12 +1,17 @@
-# Shared by scripts/demo and scripts/test: dependencies, build, and a
-# throwaway PostgreSQL cluster.  Source it; it defines functions only.
+# Shared by scripts/demo, scripts/test and test/bench/run: dependencies,
+# build, and throwaway PostgreSQL clusters.  Source it; it defines functions
+# only.
 #
-# The cluster runs as the `postgres` OS user (PostgreSQL refuses to run as
-# root) in a temporary directory it owns, on a private socket directory and
-# port, and is stopped and removed by an EXIT trap even when a step fails.
+# Clusters run as the `postgres` OS user (PostgreSQL refuses to run as root)
+# in temporary directories it owns, each on a private socket directory and
+# port, and are stopped and removed at exit even when a step fails.  Every
+# cleanup goes through on_exit, so scripts never overwrite each other's traps.
 
 TENANCY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Where the PostgreSQL server binaries are; use_private_install changes it.
 PG_BINDIR=/usr/lib/postgresql/15/bin
+# Prefix for `make install` (empty: the system's PostgreSQL directories).
+INSTALL_DESTDIR=""
 
 # Debian bookworm packages the build and the tests need.
 TENANCY_PACKAGES=(
@@ -17,6 +22,20 @@ TENANCY_PACKAGES=(
 )
 
 log() { printf '\n==> %s\n' "$*"; }
+
+# Cleanup commands, run last-registered first by one EXIT trap.
+declare -a CLEANUPS=()
+run_cleanups() {
+    local i
+    for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
+        eval "${CLEANUPS[$i]}" || true
+    done
+    CLEANUPS=()
+}
+on_exit() { # on_exit COMMAND...: COMMAND is eval'd at exit
+    CLEANUPS+=("$*")
+    trap run_cleanups EXIT
+}
 
 install_dependencies() {
     local missing=()
@@ -38,10 +57,30 @@ install_dependencies() {
     apt-get install -y -qq --no-install-recommends "${TENANCY_PACKAGES[@]}" >/dev/null
 }
 
+# Makes a private copy of PostgreSQL's installation (server binaries,
+# libraries, share directory: about 60 MB) for this run, and has
+# build_extension install there and the clusters run from there.  PostgreSQL
+# finds its share and library directories relative to its own binary, so the
+# copy is complete.  The tests use it so that they never change the system's
+# installation and several checkouts can be tested on one machine at once.
+use_private_install() {
+    local root dir
+    root=$(mktemp -d /tmp/tenancy-pg.XXXXXX)
+    on_exit "rm -rf '$root'"
+    chmod 755 "$root"
+    for dir in "$(pg_config --bindir)" "$(pg_config --pkglibdir)" "$(pg_config --sharedir)"; do
+        mkdir -p "$root$(dirname "$dir")"
+        cp -a "$dir" "$root$dir"
+    done
+    PG_BINDIR="$root$(pg_config --bindir)"
+    INSTALL_DESTDIR="$root"
+    log "using a private PostgreSQL installation in $root"
+}
+
 build_extension() {
-    log "building and installing the tenancy extension"
+    log "building and installing the tenancy extension${INSTALL_DESTDIR:+ into $INSTALL_DESTDIR}"
     make -C "$TENANCY_ROOT" -s -j"$(nproc)" >/dev/null
-    make -C "$TENANCY_ROOT" -s install >/dev/null
+    make -C "$TENANCY_ROOT" -s install ${INSTALL_DESTDIR:+DESTDIR="$INSTALL_DESTDIR"} >/dev/null
 }
 
 build_client() {
@@ -51,44 +90,53 @@ build_client() {
 }
 
 # Finds a TCP port number nobody listens on (the socket is a Unix one, but the
-# port number names it, so two clusters must not share one).
+# port number names it, so two clusters must not share one).  Ports already
+# handed out by this shell count as taken even before their server starts.
+declare -a PORTS_TAKEN=()
 free_port() {
     local port
-    for port in $(seq 54400 54499); do
+    for port in $(seq 54400 54599); do
+        [[ " ${PORTS_TAKEN[*]} " == *" $port "* ]] && continue
+        compgen -G "/tmp/*/.s.PGSQL.$port" >/dev/null && continue
         [ -e "/tmp/.s.PGSQL.$port" ] && continue
         ss -ltn 2>/dev/null | grep -q ":$port " && continue
+        PORTS_TAKEN+=("$port")
         echo "$port"
         return
     done
-    echo 54499
+    echo "no free port between 54400 and 54599" >&2
+    return 1
 }
 
-CLUSTER_DIR=""
-
-stop_cluster() {
-    [ -n "$CLUSTER_DIR" ] || return 0
-    if [ -f "$CLUSTER_DIR/data/postmaster.pid" ]; then
-        runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+# stop_cluster_dir DIR: stops the server in DIR (if it runs) and removes DIR.
+stop_cluster_dir() {
+    local dir=$1
+    [ -n "$dir" ] && [ -d "$dir" ] || return 0
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$CLUSTER_DIR"
-    CLUSTER_DIR=""
+    rm -rf "$dir"
 }
 
-# Starts a throwaway cluster and exports PGHOST, PGPORT and PGUSER for it.
-start_cluster() {
-    CLUSTER_DIR=$(mktemp -d /tmp/tenancy-cluster.XXXXXX)
-    trap stop_cluster EXIT
-    chown postgres: "$CLUSTER_DIR"
-    chmod 755 "$CLUSTER_DIR"
-    local port
+# new_cluster NAME [CONFIG_LINE...]: initialises and starts a throwaway
+# cluster and sets NAME_DIR (its directory and socket directory) and NAME_PORT.
+# Extra postgresql.conf lines (e.g. "wal_level = logical") may follow.
+new_cluster() {
+    local name=$1
+    shift
+    local dir port line
+    dir=$(mktemp -d /tmp/tenancy-cluster.XXXXXX)
+    on_exit "stop_cluster_dir '$dir'"
+    chown postgres: "$dir"
+    chmod 755 "$dir"
     port=$(free_port)
-    log "starting a throwaway cluster in $CLUSTER_DIR (port $port)"
-    (cd "$CLUSTER_DIR" && runuser -u postgres -- "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" \
-        --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log")
+    log "starting throwaway cluster '$name' in $dir (port $port)"
+    (cd "$dir" && runuser -u postgres -- "$PG_BINDIR/initdb" -D "$dir/data" \
+        --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log")
     # Sized for a 2-core machine; fsync off because the cluster is thrown away.
-    cat >>"$CLUSTER_DIR/data/postgresql.conf" <<EOF
+    cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = ''
-unix_socket_directories = '$CLUSTER_DIR'
+unix_socket_directories = '$dir'
 port = $port
 fsync = off
 synchronous_commit = off
@@ -97,9 +145,20 @@ max_connections = 120
 shared_buffers = 256MB
 max_prepared_transactions = 10
 EOF
-    (cd "$CLUSTER_DIR" && runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" \
-        -l "$CLUSTER_DIR/server.log" -w start >/dev/null)
-    export PGHOST="$CLUSTER_DIR" PGPORT="$port" PGUSER=postgres
+    for line in "$@"; do
+        echo "$line" >>"$dir/data/postgresql.conf"
+    done
+    (cd "$dir" && runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$dir/data" \
+        -l "$dir/server.log" -w start >/dev/null)
+    printf -v "${name}_DIR" '%s' "$dir"
+    printf -v "${name}_PORT" '%s' "$port"
+}
+
+# Starts the main throwaway cluster and exports PGHOST, PGPORT and PGUSER for it.
+start_cluster() {
+    new_cluster MAIN "$@"
+    CLUSTER_DIR=$MAIN_DIR
+    export PGHOST="$MAIN_DIR" PGPORT="$MAIN_PORT" PGUSER=postgres
     unset PGDATABASE PGPASSWORD PGSERVICE
 }
 

@@ -14,10 +14,10 @@
 //
 // Called for every written row, so the common case (a row of the current
 // tenant) costs one attribute read and one comparison.
-#include "context.hpp"
+#include "rowcheck/context.hpp"
 
-#include "boundary.hpp"
-#include "quoting.hpp"
+#include "shared/boundary.hpp"
+#include "shared/quoting.hpp"
 
 extern "C" {
 #include "access/htup_details.h"

@@ -7,9 +7,9 @@
 // not active, over quota, overflow, underflow) does a second statement lock
 // the row and let settle() say why, or clamp.  Idempotency keys add their
 // statements only when a key is given.
-#include "errcodes.hpp"
-#include "storage.hpp"
-#include "storage_idempotency.hpp"
+#include "shared/errcodes.hpp"
+#include "storage/storage.hpp"
+#include "storage/storage_idempotency.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

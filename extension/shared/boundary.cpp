@@ -3,7 +3,7 @@
 // The two functions here are written so that their own frames hold nothing
 // with a destructor: a longjmp may leave run_catching_pg_error's frame, and
 // call_guarded ends in ereport, which longjmps out of it.
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 #include <cstring>
 #include <new>

@@ -1,8 +1,8 @@
 // tenancy.storage and tenancy.set_storage_quota: reading a tenant's storage
 // and setting its quota.  Touches tenancy.tenant.
-#include "errcodes.hpp"
-#include "registry.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "registry/registry.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

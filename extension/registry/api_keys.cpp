@@ -5,9 +5,9 @@
 // digest up through a unique index: the lookup never compares secret bytes
 // one by one, so its timing says nothing about how close a guess was.
 // Touches tenancy.api_key (and reads tenancy.tenant).
-#include "errcodes.hpp"
-#include "registry.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "registry/registry.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

@@ -1,5 +1,5 @@
 // Link sync: value conversion and the owner lock key (see links_values.hpp).
-#include "links_values.hpp"
+#include "links/links_values.hpp"
 
 extern "C" {
 #include "fmgr.h"

@@ -1,6 +1,6 @@
 // Link sync and dedupe: catalog lookups on the application's table (see
 // links_catalog.hpp).  Reads the catalog only; never changes anything.
-#include "links_catalog.hpp"
+#include "links/links_catalog.hpp"
 
 extern "C" {
 #include "access/htup_details.h"

@@ -9,7 +9,7 @@
 // always take the same lock, however they were spelled.
 #pragma once
 
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 #include <string>
 

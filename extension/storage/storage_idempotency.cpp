@@ -2,11 +2,11 @@
 // tenancy.purge_idempotency_keys, which enforces their retention.
 //
 // Touches tenancy.storage_idempotency_key (and reads tenancy.tenant).
-#include "storage_idempotency.hpp"
+#include "storage/storage_idempotency.hpp"
 
-#include "errcodes.hpp"
-#include "registry.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "registry/registry.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

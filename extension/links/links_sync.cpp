@@ -21,9 +21,9 @@
 //
 // The function is SECURITY INVOKER: the statement runs with the caller's
 // privileges and row-level security policies.
-#include "links_catalog.hpp"
-#include "links_values.hpp"
-#include "spi.hpp"
+#include "links/links_catalog.hpp"
+#include "links/links_values.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

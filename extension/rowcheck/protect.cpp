@@ -8,11 +8,11 @@
 // Every SPI statement of this capability runs with read_only = false, even
 // the reads: a read-only statement uses the snapshot of the calling query and
 // would not see what an earlier statement of the same call wrote.
-#include "protect.hpp"
-#include "quoting.hpp"
+#include "rowcheck/protect.hpp"
+#include "shared/quoting.hpp"
 
-#include "protect_roles.hpp"
-#include "spi.hpp"
+#include "rowcheck/protect_roles.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"

@@ -7,9 +7,9 @@
 // anything they cannot work on, with the SQLSTATE documented in docs/links.md.
 #pragma once
 
-#include "quoting.hpp"
+#include "shared/quoting.hpp"
 
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 extern "C" {
 #include "access/attnum.h"

@@ -1,7 +1,7 @@
 // Quoting helpers (see quoting.hpp).
-#include "quoting.hpp"
+#include "shared/quoting.hpp"
 
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 extern "C" {
 #include "utils/builtins.h"

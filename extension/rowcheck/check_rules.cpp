@@ -3,12 +3,12 @@
 //
 // Touches tenancy.required_row; reads (never writes) the caller's table to
 // validate a rule.
-#include "check_rules.hpp"
-#include "quoting.hpp"
+#include "rowcheck/check_rules.hpp"
+#include "shared/quoting.hpp"
 
-#include "protect.hpp"
-#include "protect_roles.hpp"
-#include "spi.hpp"
+#include "rowcheck/protect.hpp"
+#include "rowcheck/protect_roles.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

@@ -3,8 +3,8 @@
 // them; test/sql/boundary.sql creates them with CREATE FUNCTION ... AS
 // 'MODULE_PATHNAME', which needs superuser, so they are unreachable in a
 // normal installation.
-#include "errcodes.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "shared/spi.hpp"
 
 #include <new>
 #include <stdexcept>

@@ -8,8 +8,8 @@
 // Only the table itself is examined (ONLY): a unique index covers one table,
 // not its inheritance children.  Rows with a NULL in any key column are never
 // duplicates, as for a unique index.
-#include "links_catalog.hpp"
-#include "spi.hpp"
+#include "links/links_catalog.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

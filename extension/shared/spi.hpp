@@ -3,7 +3,7 @@
 // PostgreSQL error surfaces as tenancy::PgError and C++ frames unwind normally.
 #pragma once
 
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 extern "C" {
 #include "executor/spi.h"

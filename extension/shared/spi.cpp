@@ -1,5 +1,5 @@
 // SPI, argument and set-returning-function helpers (see spi.hpp).
-#include "spi.hpp"
+#include "shared/spi.hpp"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 // function here needs an open spi::Connection.
 #pragma once
 
-#include "spi.hpp"
+#include "shared/spi.hpp"
 
 #include <cstdint>
 #include <string>

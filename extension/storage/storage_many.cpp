@@ -5,8 +5,8 @@
 // order their arrays list them, queue behind each other instead of
 // deadlocking.  Then every delta is settled before anything is written or
 // warned about, so a refusal leaves no trace.
-#include "errcodes.hpp"
-#include "storage.hpp"
+#include "shared/errcodes.hpp"
+#include "storage/storage.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,8 +1,8 @@
 // Storage accounting rules shared by every adjustment (see storage.hpp).
-#include "storage.hpp"
+#include "storage/storage.hpp"
 
-#include "errcodes.hpp"
-#include "registry.hpp"
+#include "shared/errcodes.hpp"
+#include "registry/registry.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

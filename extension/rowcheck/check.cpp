@@ -12,10 +12,10 @@
 //   dropped_table, missing_part, cross_tenant_foreign_key,
 //   rule_without_unique_index, invalid_rule, missing_row,
 //   deleted_tenant_rows, unknown_tenant_rows.
-#include "check_rules.hpp"
-#include "protect.hpp"
-#include "protect_roles.hpp"
-#include "spi.hpp"
+#include "rowcheck/check_rules.hpp"
+#include "rowcheck/protect.hpp"
+#include "rowcheck/protect_roles.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "access/xact.h"

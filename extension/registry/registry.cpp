@@ -4,10 +4,10 @@
 // search_path pinned to pg_catalog, pg_temp in the install script, so the
 // statements name the extension's tables with their schema and the callers'
 // rights come from EXECUTE grants (docs/security.md).
-#include "registry.hpp"
+#include "registry/registry.hpp"
 
-#include "errcodes.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

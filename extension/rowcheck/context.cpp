@@ -14,11 +14,11 @@
 // checks that the tenant exists and is active.  set_tenant and clear_tenant
 // are SECURITY DEFINER functions owned by the superuser who installed the
 // extension, which is what lets them change a PGC_SUSET setting.
-#include "context.hpp"
+#include "rowcheck/context.hpp"
 
-#include "errcodes.hpp"
-#include "registry.hpp"
-#include "spi.hpp"
+#include "shared/errcodes.hpp"
+#include "registry/registry.hpp"
+#include "shared/spi.hpp"
 
 extern "C" {
 #include "access/xact.h"

@@ -1,7 +1,7 @@
 // Role switching for the row-check capability (see protect_roles.hpp).
-#include "protect_roles.hpp"
+#include "rowcheck/protect_roles.hpp"
 
-#include "boundary.hpp"
+#include "shared/boundary.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
