@@ -11,11 +11,16 @@
 // Problems, in the order reported (docs/rowcheck.md describes each):
 //   dropped_table, missing_part, cross_tenant_foreign_key,
 //   rule_without_unique_index, invalid_rule, missing_row,
-//   deleted_tenant_rows, unknown_tenant_rows.
+//   deleted_tenant_rows, unknown_tenant_rows; then, for tenants that live
+//   apart (placement/tenant_check.hpp), missing_schema, schema_not_claimed,
+//   migration_progress_mismatch, migrations_behind, invalid_rule,
+//   missing_row, not_provisioned, purge_unfinished, orphan_schema.
+#include "placement/tenant_check.hpp"
 #include "rowcheck/check_rules.hpp"
 #include "rowcheck/protect.hpp"
 #include "rowcheck/protect_roles.hpp"
 #include "shared/spi.hpp"
+#include "shared/subtransaction.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -54,33 +59,6 @@ public:
 private:
     srf::Materialized out_;
 };
-
-// Runs fn in a subtransaction.  Returns the error message if it failed, after
-// rolling the subtransaction back (which also undoes what fn did).
-std::optional<std::string> in_subtransaction(const std::function<void()> &fn)
-{
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([] { BeginInternalSubTransaction(nullptr); });
-    MemoryContextSwitchTo(context);
-    std::optional<std::string> failure;
-    try {
-        fn();
-    } catch (const PgError &e) {
-        failure = e.what();
-        if (e.data()->detail)
-            *failure += std::string(" (") + e.data()->detail + ")";
-    } catch (const Error &e) {
-        failure = e.what();
-    }
-    if (failure)
-        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-    else
-        pg_call([] { ReleaseCurrentSubTransaction(); });
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
-    return failure;
-}
 
 spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
 
@@ -360,5 +338,9 @@ TENANCY_FUNCTION(tenancy_check)
     check::check_cross_tenant_references(report);
     check::check_rules(report, repair, check::tenants_with_status("active"));
     check::check_orphan_rows(report, tables);
+    std::vector<tenant_check::Problem> placed;
+    tenant_check::check_placements(repair, placed);
+    for (const tenant_check::Problem &p : placed)
+        report.add(p.tenant, p.problem.c_str(), p.object, p.detail, p.repaired);
     return (Datum)0;
 }
