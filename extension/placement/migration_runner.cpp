@@ -58,7 +58,7 @@ std::map<int64_t, std::string> ledger(int64_t tenant)
         {INT8OID});
     std::map<int64_t, std::string> applied;
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    uint64 rows = query.execute({spi::int8_param(tenant)}, true);
+    uint64 rows = query.execute({spi::int8_param(tenant)}, false);
     for (uint64 i = 0; i < rows; ++i)
         applied.emplace(spi::get_int64(i, 1).value_or(0), spi::get_text(i, 2).value_or(""));
     return applied;
@@ -131,11 +131,31 @@ std::vector<Migration> registered_after(int64_t after)
                                 " WHERE version OPERATOR(pg_catalog.>) $1 ORDER BY version",
                                 {INT8OID});
     std::vector<Migration> found;
-    uint64 rows = query.execute({spi::int8_param(after)}, true);
+    uint64 rows = query.execute({spi::int8_param(after)}, false);
     for (uint64 i = 0; i < rows; ++i)
         found.push_back({spi::get_int64(i, 1).value_or(0), spi::get_text(i, 2).value_or(""),
                          spi::get_text(i, 3).value_or(""), spi::get_text(i, 4).value_or("")});
     return found;
+}
+
+void refuse_drift(int64_t tenant)
+{
+    static spi::Statement drift(
+        "SELECT a.version, a.name, a.checksum, m.checksum FROM tenancy.applied_migration a"
+        "  JOIN tenancy.migration m ON m.version OPERATOR(pg_catalog.=) a.version"
+        " WHERE a.tenant_id OPERATOR(pg_catalog.=) $1 AND a.checksum OPERATOR(pg_catalog.<>) m.checksum"
+        " ORDER BY a.version LIMIT 1",
+        {INT8OID});
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    if (drift.execute({spi::int8_param(tenant)}, false) == 0)
+        return;
+    throw Error(errcode::kMigrationChecksumMismatch,
+                "migration " + std::to_string(spi::get_int64(0, 1).value_or(0)) + " (" +
+                    spi::get_text(0, 2).value_or("") + ") was applied to tenant " + std::to_string(tenant) +
+                    " with another checksum",
+                "Applied: " + spi::get_text(0, 3).value_or("") + "; registered: " + spi::get_text(0, 4).value_or("") +
+                    ".",
+                "An applied migration must never be edited: register the change as a new version.");
 }
 
 int64_t applied_version(int64_t tenant)

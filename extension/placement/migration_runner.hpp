@@ -39,6 +39,10 @@ std::vector<Migration> registered_after(int64_t after);
 // spi::Connection; the schema must exist.
 int64_t apply(int64_t tenant, const std::string &schema, const std::vector<Migration> &migrations);
 
+// Raises TN011 if a migration in the ledger of `tenant` has another checksum
+// than the registry's migration of that version (registry database).
+void refuse_drift(int64_t tenant);
+
 // The newest version in the ledger for `tenant` (0 for none).
 int64_t applied_version(int64_t tenant);
 

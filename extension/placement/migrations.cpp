@@ -144,6 +144,7 @@ TENANCY_FUNCTION(tenancy_migrate_tenant)
     }
     if (pending.empty())
         PG_RETURN_INT64(p.migrated_version);
+    migrations::refuse_drift(tenant);
     int64_t version = migrations::apply(tenant, *p.schema_name, pending);
     {
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);

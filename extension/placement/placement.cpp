@@ -61,7 +61,7 @@ std::string registry_id()
 int64_t latest_migration_version()
 {
     static spi::Statement query("SELECT coalesce(max(version), 0) FROM tenancy.migration", {});
-    query.execute({}, true);
+    query.execute({}, false);
     return spi::get_int64(0, 1).value_or(0);
 }
 
@@ -76,7 +76,7 @@ Placement load(int64_t tenant, bool lock)
     static std::string locked_sql = std::string(columns) + " FOR UPDATE OF p";
     static spi::Statement locked(locked_sql.c_str(), {INT8OID});
 
-    if ((lock ? locked : plain).execute({spi::int8_param(tenant)}, !lock) == 0)
+    if ((lock ? locked : plain).execute({spi::int8_param(tenant)}, false) == 0)
         registry::throw_tenant_not_found(tenant);
     Placement p;
     p.tenant = spi::get_int64(0, 1).value_or(0);
@@ -164,7 +164,7 @@ void create_schema_tenant(int64_t tenant, const std::string &schema)
 {
     static spi::Statement exists("SELECT FROM pg_catalog.pg_namespace WHERE nspname OPERATOR(pg_catalog.=) $1",
                                  {TEXTOID});
-    if (exists.execute({spi::text_param(schema)}, true) > 0)
+    if (exists.execute({spi::text_param(schema)}, false) > 0)
         throw Error(errcode::kDatabaseNotTenants,
                     "schema " + quoted_identifier(schema) + " exists already and is not tenant " + std::to_string(tenant) + "'s",
                     "Tenant schemas are named tenant_<id>; this one was created by someone else.",

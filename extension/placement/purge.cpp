@@ -76,7 +76,7 @@ std::vector<TenantTable> tables_with_tenant_rows()
         " ORDER BY 3, 1",
         {});
     std::vector<std::pair<Oid, std::string>> found;
-    uint64 rows = query.execute({}, true);
+    uint64 rows = query.execute({}, false);
     for (uint64 i = 0; i < rows; ++i)
         found.emplace_back(static_cast<Oid>(spi::get_int64(i, 1).value_or(0)), spi::get_text(i, 2).value_or(""));
     std::vector<TenantTable> tables;
@@ -129,15 +129,16 @@ int64_t drop_schema(int64_t tenant, const std::string &schema)
         "               (ARRAY['r', 'p']::\"char\"[]))"
         "  FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) $1",
         {TEXTOID});
+    std::string marker = placement::schema_marker(tenant, placement::registry_id());
     if (inspect.execute({spi::text_param(schema)}, false) == 0)
         return -1; // already gone: an interrupted purge, or never created
-    if (spi::get_text(0, 1) != placement::schema_marker(tenant, placement::registry_id()))
+    int64_t tables = spi::get_int64(0, 2).value_or(0);
+    if (spi::get_text(0, 1) != marker)
         throw Error(errcode::kDatabaseNotTenants,
                     "schema " + quoted_identifier(schema) + " does not carry tenant " + std::to_string(tenant) +
                         "'s marker; it is not dropped",
                     "It may have been replaced by another schema of the same name.",
                     "Find out whose schema it is; drop or rename it by hand, then purge again.");
-    int64_t tables = spi::get_int64(0, 2).value_or(0);
     spi::execute_once(("DROP SCHEMA " + quoted_identifier(schema) + " CASCADE").c_str(), {}, false);
     return tables;
 }

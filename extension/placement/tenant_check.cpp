@@ -29,7 +29,7 @@ std::vector<std::string> template_columns(const std::string &template_json)
 {
     static spi::Statement keys("SELECT pg_catalog.jsonb_object_keys($1::pg_catalog.jsonb)", {TEXTOID});
     std::vector<std::string> columns;
-    uint64 rows = keys.execute({spi::text_param(template_json)}, true);
+    uint64 rows = keys.execute({spi::text_param(template_json)}, false);
     for (uint64 i = 0; i < rows; ++i)
         columns.push_back(quoted_identifier(spi::get_text(i, 1).value_or("")));
     return columns;
@@ -62,7 +62,7 @@ std::string insert_sql(const std::string &table, const std::vector<std::string> 
 
 bool row_exists(const std::string &sql, const std::string &template_json)
 {
-    spi::execute_once(sql.c_str(), {spi::text_param(template_json)}, true);
+    spi::execute_once(sql.c_str(), {spi::text_param(template_json)}, false);
     return spi::get_bool(0, 1).value_or(false);
 }
 
@@ -147,7 +147,7 @@ std::vector<Rule> parse_rules(Datum json)
     std::vector<Rule> rules;
     uint64 rows = 0;
     try {
-        rows = elements.execute({spi::datum_param(JSONBOID, json, false)}, true);
+        rows = elements.execute({spi::datum_param(JSONBOID, json, false)}, false);
     } catch (const PgError &e) {
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string("invalid rules argument: ") + e.what());
     }
@@ -168,7 +168,7 @@ std::vector<Rule> registered_rules()
     static spi::Statement query("SELECT id, table_name, template::pg_catalog.text FROM tenancy.tenant_row_rule ORDER BY id",
                                 {});
     std::vector<Rule> rules;
-    uint64 rows = query.execute({}, true);
+    uint64 rows = query.execute({}, false);
     for (uint64 i = 0; i < rows; ++i)
         rules.push_back({spi::get_int64(i, 1).value_or(0), spi::get_text(i, 2).value_or(""),
                          spi::get_text(i, 3).value_or("{}")});
@@ -209,7 +209,7 @@ std::vector<SchemaTenant> schema_tenants(const std::string &registry)
         " ORDER BY p.tenant_id",
         {});
     std::vector<SchemaTenant> found;
-    uint64 rows = query.execute({}, true);
+    uint64 rows = query.execute({}, false);
     for (uint64 i = 0; i < rows; ++i) {
         int64_t tenant = spi::get_int64(i, 1).value_or(0);
         found.push_back({tenant, spi::get_text(i, 2).value_or(""), spi::get_text(i, 3).value_or(""),
@@ -294,7 +294,7 @@ void check_database_states(std::vector<Problem> &problems)
         " WHERE isolation OPERATOR(pg_catalog.=) 'database' AND state OPERATOR(pg_catalog.<>) 'ready'"
         " ORDER BY tenant_id",
         {});
-    uint64 rows = query.execute({}, true);
+    uint64 rows = query.execute({}, false);
     for (uint64 i = 0; i < rows; ++i) {
         std::string state = spi::get_text(i, 2).value_or("");
         std::string where = "database " + quoted_identifier(spi::get_text(i, 4).value_or("")) + " on server " +
@@ -319,7 +319,7 @@ void check_orphan_schemas(std::vector<Problem> &problems)
         "                      AND p.schema_name OPERATOR(pg_catalog.=) n.nspname::pg_catalog.text)"
         " ORDER BY 1",
         {});
-    uint64 rows = query.execute({}, true);
+    uint64 rows = query.execute({}, false);
     for (uint64 i = 0; i < rows; ++i)
         problems.push_back({std::nullopt, "orphan_schema", quoted_identifier(spi::get_text(i, 1).value_or("")),
                             "a schema named like a tenant's that no schema tenant owns; it is kept (check never "

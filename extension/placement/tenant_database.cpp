@@ -29,7 +29,7 @@ std::optional<Claim> read_claim(bool lock)
     static spi::Statement locked(
         "SELECT tenant_id, registry::pg_catalog.text, slug FROM tenancy.database_claim FOR UPDATE", {});
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    if ((lock ? locked : plain).execute({}, !lock) == 0)
+    if ((lock ? locked : plain).execute({}, false) == 0)
         return std::nullopt;
     return Claim{spi::get_int64(0, 1).value_or(0), spi::get_text(0, 2).value_or(""), spi::get_text(0, 3).value_or("")};
 }
@@ -73,7 +73,7 @@ int64_t foreign_relations(const std::string &tenant_schema)
         " WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema', 'tenancy', $1])"
         "   AND n.nspname OPERATOR(pg_catalog.!~) '^pg_(toast|temp_|toast_temp_)'",
         {TEXTOID});
-    count.execute({spi::text_param(tenant_schema)}, true);
+    count.execute({spi::text_param(tenant_schema)}, false);
     return spi::get_int64(0, 1).value_or(0);
 }
 
@@ -113,7 +113,7 @@ std::vector<migrations::Migration> parse_migrations(Datum json)
     std::vector<migrations::Migration> result;
     uint64 rows = 0;
     try {
-        rows = elements.execute({spi::datum_param(JSONBOID, json, false)}, true);
+        rows = elements.execute({spi::datum_param(JSONBOID, json, false)}, false);
     } catch (const PgError &e) {
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string("invalid migrations argument: ") + e.what());
     }
