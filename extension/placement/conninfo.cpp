@@ -57,17 +57,27 @@ void validate_server(const std::string &conninfo)
                         "file (PGSERVICEFILE) of the accounts that run tenancyctl and the application.");
 }
 
-std::string for_database(const std::string &server_conninfo, const std::string &database)
+std::string for_database(const std::string &server_conninfo, const std::string &database, const std::string &schema)
 {
     Options options = parse(server_conninfo);
     std::string result;
+    std::string server_options;
     for (PQconninfoOption *o = options.get(); o->keyword != nullptr; ++o) {
         std::string keyword = o->keyword;
         if (o->val == nullptr || keyword == "dbname")
             continue;
+        if (keyword == "options") {
+            server_options = std::string(o->val) + " ";
+            continue;
+        }
         result += keyword + "=" + quoted_value(o->val) + " ";
     }
-    return result + "dbname=" + quoted_value(database.c_str());
+    result += "dbname=" + quoted_value(database.c_str());
+    // Schema names here are tenant_<id>: nothing in them needs escaping for
+    // the options syntax (where a space or backslash would).
+    if (!schema.empty())
+        result += " options=" + quoted_value((server_options + "-csearch_path=" + schema).c_str());
+    return result;
 }
 
 } // namespace tenancy::conninfo

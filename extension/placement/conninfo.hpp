@@ -13,10 +13,11 @@ namespace tenancy::conninfo {
 void validate_server(const std::string &conninfo);
 
 // The conninfo of database `database` on the server reached by
-// `server_conninfo`: the same parameters with dbname replaced, in key=value
-// form with values quoted.  An empty server conninfo (the registry's own
-// server) gives just "dbname=...": clients add their registry connection's
-// parameters.
-std::string for_database(const std::string &server_conninfo, const std::string &database);
+// `server_conninfo`, with search_path set to `schema`: the same parameters
+// with dbname replaced and "-c search_path=..." added to options, in
+// key=value form with values quoted.  An empty server conninfo (the
+// registry's own server) gives just dbname and options: clients add their
+// registry connection's parameters.
+std::string for_database(const std::string &server_conninfo, const std::string &database, const std::string &schema);
 
 } // namespace tenancy::conninfo

@@ -263,13 +263,12 @@ void put_locations(srf::Materialized &out, uint64 rows)
         std::string registry_database = spi::get_text(i, 13).value_or("");
         std::string conninfo;
         bool on_registry_server = true;
+        std::string schema = spi::get_text(i, 7).value_or("");
         if (isolation == "database") {
             on_registry_server = server_conninfo.value_or("").empty();
-            conninfo = conninfo::for_database(server_conninfo.value_or(""), spi::get_text(i, 6).value_or(""));
+            conninfo = conninfo::for_database(server_conninfo.value_or(""), spi::get_text(i, 6).value_or(""), schema);
         } else {
-            conninfo = conninfo::for_database("", registry_database);
-            if (isolation == "schema")
-                conninfo += " options='-csearch_path=" + spi::get_text(i, 7).value_or("") + "'";
+            conninfo = conninfo::for_database("", registry_database, schema);
         }
         pg_call([&] {
             HeapTuple tuple = SPI_tuptable->vals[i];

@@ -34,6 +34,11 @@ std::optional<Claim> read_claim(bool lock)
     return Claim{spi::get_int64(0, 1).value_or(0), spi::get_text(0, 2).value_or(""), spi::get_text(0, 3).value_or("")};
 }
 
+std::string claim_comment(int64_t tenant, const std::string &registry)
+{
+    return "tenancy: database of tenant " + std::to_string(tenant) + " of registry " + registry;
+}
+
 std::string current_database_name()
 {
     return pg_call([] { return std::string(get_database_name(MyDatabaseId)); });
@@ -163,6 +168,12 @@ TENANCY_FUNCTION(tenancy_claim_database)
     }
     tenant_database::require_claim(tenant, registry, true);
     ensure_schema(schema);
+    // The claim mirrored where the server's other databases can read it
+    // (pg_shdescription), so tenancyctl check finds orphan databases without
+    // connecting to each.
+    std::string comment = "COMMENT ON DATABASE " + quoted_identifier(tenant_database::current_database_name()) +
+                          " IS " + quoted_literal(tenant_database::claim_comment(tenant, registry));
+    spi::execute_once(comment.c_str(), {}, false);
     PG_RETURN_BOOL(claimed_now);
 }
 

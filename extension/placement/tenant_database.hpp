@@ -23,4 +23,8 @@ Claim require_claim(int64_t tenant, const std::string &registry, bool lock);
 
 std::string current_database_name();
 
+// The database comment that mirrors a claim (COMMENT ON DATABASE), readable
+// from any database of the server.
+std::string claim_comment(int64_t tenant, const std::string &registry);
+
 } // namespace tenancy::tenant_database

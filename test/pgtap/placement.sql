@@ -95,10 +95,11 @@ SELECT results_eq(format($$SELECT isolation, server, database_name, schema_name,
                   format($$VALUES ('database', 'tap-a'::text, 'tenant_%s'::text, 'tenant_%s'::text, 'provisioning', false)$$, :d1, :d1),
                   'a database tenant waits in provisioning, in database and schema tenant_<id>');
 SELECT is((SELECT conninfo FROM tenancy.tenant_location(:d1)),
-          format($$host='/nonexistent' port='5999' dbname='tenant_%s'$$, :d1),
-          'its conninfo is the server''s with the tenant''s database');
+          format($$host='/nonexistent' port='5999' dbname='tenant_%s' options='-csearch_path=tenant_%s'$$, :d1, :d1),
+          'its conninfo is the server''s with the tenant''s database and schema');
 SELECT is((SELECT conninfo FROM tenancy.tenant_location(:d3)),
-          format($$host='db-b.example' port='5432' sslmode='require' dbname='tenant_%s'$$, :d3),
+          format($$host='db-b.example' port='5432' sslmode='require' dbname='tenant_%s' options='-csearch_path=tenant_%s'$$,
+                 :d3, :d3),
           'a URI server conninfo is rewritten in key=value form with the tenant''s database');
 SELECT is((SELECT registry FROM tenancy.tenant_location(:d1)), tenancy.registry_id(), 'and names this registry');
 SELECT throws_ok($$SELECT * FROM tenancy.tenant_location(999999999)$$, 'TN001', NULL, 'an unknown tenant is TN001');

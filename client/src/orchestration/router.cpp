@@ -50,6 +50,7 @@ struct Router::Pooled {
     std::string key;                         // the database's conninfo
     std::string server;
     std::string session;  // what the session is set up for ("" when new)
+    TenantId verified = 0;  // the tenant whose claim this database was checked for
     bool in_use = true;
     Clock::time_point last_used = Clock::now();
 };
@@ -161,7 +162,10 @@ struct Router::Pool {
     // up for the tenant.
     void prepare(Pooled& p, const TenantLocation& l, const Target& t) {
         Connection& c = *p.connection;
-        if (t.database_tenant && p.session.empty()) {
+        // A tenant database holds one tenant: its claim is checked once per
+        // connection and tenant, so even a registry that sends two tenants
+        // to one database is caught on reuse.
+        if (t.database_tenant && p.verified != l.tenant) {
             const Result claim = c.exec(
                 "SELECT tenant, registry::text AS registry FROM tenancy.database_claim()");
             if (claim.rows() != 1 || claim.int64(0, "tenant") != l.tenant ||
@@ -171,6 +175,7 @@ struct Router::Pool {
                                           std::to_string(l.tenant) + "'s",
                                       "Its claim names another tenant or registry, or none.",
                                       "Run tenancyctl check to see what the registry and the database say."});
+            p.verified = l.tenant;
         }
         if (p.session == t.session)
             return;
