@@ -15,6 +15,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -87,8 +88,10 @@ int64_t foreign_relations(const std::string &tenant_schema)
 void ensure_schema(const std::string &schema)
 {
     std::string owner = pg_call([] { return std::string(GetUserNameFromId(GetOuterUserId(), false)); });
-    std::string ddl = "CREATE SCHEMA IF NOT EXISTS " + quoted_identifier(schema) + " AUTHORIZATION " +
-                      quoted_identifier(owner);
+    bool exists = pg_call([&] { return OidIsValid(get_namespace_oid(schema.c_str(), true)); });
+    if (exists)
+        return; // a repeated claim: say nothing
+    std::string ddl = "CREATE SCHEMA " + quoted_identifier(schema) + " AUTHORIZATION " + quoted_identifier(owner);
     spi::execute_once(ddl.c_str(), {}, false);
 }
 

@@ -78,6 +78,18 @@ std::vector<int64_t> tenants_with_status(const char *status)
     return column_of_ids(query.execute({spi::text_param(status)}, false));
 }
 
+// Required rows of shared tables are for shared tenants: a schema or
+// database tenant keeps its rows apart (tenancy.require_tenant_row).
+std::vector<int64_t> active_shared_tenants()
+{
+    static spi::Statement query(
+        "SELECT t.id FROM tenancy.tenant t JOIN tenancy.placement p ON p.tenant_id OPERATOR(pg_catalog.=) t.id"
+        " WHERE t.status OPERATOR(pg_catalog.=) 'active' AND p.isolation OPERATOR(pg_catalog.=) 'shared'"
+        " ORDER BY t.id",
+        {});
+    return column_of_ids(query.execute({}, false));
+}
+
 // Records of protected tables that were dropped.  Repair forgets them (and
 // their rules): that is bookkeeping, not application data.
 void check_dropped_tables(Report &report, bool repair)
@@ -336,7 +348,7 @@ TENANCY_FUNCTION(tenancy_check)
     std::vector<check::ProtectedTable> tables = check::existing_tables();
     check::check_parts(report, repair, tables);
     check::check_cross_tenant_references(report);
-    check::check_rules(report, repair, check::tenants_with_status("active"));
+    check::check_rules(report, repair, check::active_shared_tenants());
     check::check_orphan_rows(report, tables);
     std::vector<tenant_check::Problem> placed;
     tenant_check::check_placements(repair, placed);

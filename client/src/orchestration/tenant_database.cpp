@@ -5,15 +5,16 @@
 namespace tenancy::orchestration::tenant_database {
 
 void ensure_extension(Connection& db) {
-    for (int attempt = 0;; ++attempt) {
-        try {
-            db.exec("CREATE EXTENSION IF NOT EXISTS tenancy");
-            return;
-        } catch (const IntegrityError&) {
-            // Two provisioners of one tenant raced: the other one created it.
-            if (attempt > 0)
-                throw;
-        }
+    if (db.exec("SELECT count(*) AS n FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'tenancy'")
+            .int64(0, "n") > 0)
+        return;
+    try {
+        db.exec("CREATE EXTENSION tenancy");
+    } catch (const Error& e) {
+        // Two provisioners of one tenant raced and the other one created it
+        // (duplicate_object, or a unique violation in the catalog).
+        if (e.sqlstate() != "42710" && e.sqlstate() != "23505")
+            throw;
     }
 }
 
