@@ -90,7 +90,9 @@ CREATE TABLE tenancy.server (
 COMMENT ON TABLE tenancy.server IS 'Servers that database tenants can be placed on; changed through tenancy.*_server';
 
 CREATE TABLE tenancy.placement (
-    tenant_id        bigint NOT NULL REFERENCES tenancy.tenant (id),
+    -- Bookkeeping of the tenant row: it goes with it (a tenant row deleted by
+    -- hand leaves its schema or database behind, which check reports).
+    tenant_id        bigint NOT NULL REFERENCES tenancy.tenant (id) ON DELETE CASCADE,
     isolation        text NOT NULL,
     server           text REFERENCES tenancy.server (name),
     database_name    text,
@@ -477,12 +479,6 @@ REVOKE ALL ON FUNCTION
     tenancy.purge_tenant(bigint),
     tenancy.migration_ddl_guard()
 FROM PUBLIC;
-
--- Required rows of shared tables concern shared tenants only (schema and
--- database tenants have tenancy.require_tenant_row).
-COMMENT ON TABLE tenancy.required_row IS 'Rules declared by tenancy.require_row: a row every active shared tenant must have';
-COMMENT ON FUNCTION tenancy.require_row(regclass, jsonb)
-    IS 'Declares that every active shared tenant must have a row of tbl matching template; returns the rule id; idempotent';
 
 -- Every existing tenant is a shared tenant.
 INSERT INTO tenancy.placement (tenant_id, isolation, state)

@@ -44,7 +44,9 @@ CREATE TABLE tenancy.server (
 COMMENT ON TABLE tenancy.server IS 'Servers that database tenants can be placed on; changed through tenancy.*_server';
 
 CREATE TABLE tenancy.placement (
-    tenant_id        bigint NOT NULL REFERENCES tenancy.tenant (id),
+    -- Bookkeeping of the tenant row: it goes with it (a tenant row deleted by
+    -- hand leaves its schema or database behind, which check reports).
+    tenant_id        bigint NOT NULL REFERENCES tenancy.tenant (id) ON DELETE CASCADE,
     isolation        text NOT NULL,
     server           text REFERENCES tenancy.server (name),
     database_name    text,
