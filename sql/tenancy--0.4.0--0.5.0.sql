@@ -480,6 +480,12 @@ REVOKE ALL ON FUNCTION
     tenancy.migration_ddl_guard()
 FROM PUBLIC;
 
+-- Required rows of shared tables concern shared tenants only (schema and
+-- database tenants have tenancy.require_tenant_row).
+COMMENT ON TABLE tenancy.required_row IS 'Rules declared by tenancy.require_row: a row every active shared tenant must have';
+COMMENT ON FUNCTION tenancy.require_row(regclass, jsonb)
+    IS 'Declares that every active shared tenant must have a row of tbl matching template; returns the rule id; idempotent';
+
 -- Every existing tenant is a shared tenant.
 INSERT INTO tenancy.placement (tenant_id, isolation, state)
 SELECT id, 'shared', 'ready' FROM tenancy.tenant;
