@@ -188,14 +188,21 @@ SELECT throws_ok(format('SELECT tenancy.remove_migration(%s)', :base + 20), '2BP
 
 -- The sandbox: a migration changes only its tenant's schema.
 CREATE TABLE public.tap_shared_ref (id int);
+-- Registers `sql` as the next migration and creates a schema tenant with it:
+-- 'refused' (42501, and the migration is removed again), 'allowed', or the
+-- SQLSTATE of any other error.
 CREATE FUNCTION pg_temp.refused(sql text) RETURNS text LANGUAGE plpgsql AS $f$
 BEGIN
     PERFORM tenancy.add_migration((SELECT max(version) + 1 FROM tenancy.migration), 'sandboxed', sql);
     BEGIN
-        PERFORM tenancy.create_tenant('tap-sandbox', isolation => 'schema');
-    EXCEPTION WHEN insufficient_privilege THEN
-        PERFORM tenancy.remove_migration((SELECT max(version) FROM tenancy.migration));
-        RETURN 'refused';
+        PERFORM tenancy.create_tenant('tap-sandbox-' || md5(random()::text), isolation => 'schema');
+    EXCEPTION
+        WHEN insufficient_privilege THEN
+            PERFORM tenancy.remove_migration((SELECT max(version) FROM tenancy.migration));
+            RETURN 'refused';
+        WHEN OTHERS THEN
+            PERFORM tenancy.remove_migration((SELECT max(version) FROM tenancy.migration));
+            RETURN SQLSTATE;
     END;
     RETURN 'allowed';
 END $f$;
