@@ -15,7 +15,8 @@ OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp extension/*/
 # capability, in this order.  Older versions' full scripts are kept frozen in
 # sql/released/ so that every shipped version stays installable (the upgrade
 # check installs each of them and updates it to the current one).
-INSTALL_PARTS = sql/install/registry.sql sql/install/storage.sql sql/install/links.sql sql/install/rowcheck.sql
+INSTALL_PARTS = sql/install/registry.sql sql/install/storage.sql sql/install/links.sql sql/install/rowcheck.sql \
+                sql/install/placement.sql
 DATA_built    = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA          = $(wildcard sql/$(EXTENSION)--*--*.sql) $(wildcard sql/released/*.sql)
 
@@ -30,6 +31,9 @@ PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-
 # that ignores PG_CXXFLAGS, so the language level has to be given there as well
 # (and PostgreSQL 15 headers still use `register`, an error in C++17 for clang).
 override BITCODE_CXXFLAGS += -std=c++17 -Wno-register
+# libpq parses servers' connection strings (placement/conninfo.cpp), as in dblink.
+PG_CPPFLAGS += -I$(libpq_srcdir)
+SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = -lstdc++
 
 PG_CONFIG ?= pg_config

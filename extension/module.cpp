@@ -6,6 +6,7 @@ extern "C" {
 PG_MODULE_MAGIC;
 }
 
+#include "placement/sandbox.hpp"
 #include "rowcheck/context.hpp"
 
 // Runs once when a backend loads the library.  Nothing here may throw: each
@@ -13,4 +14,5 @@ PG_MODULE_MAGIC;
 extern "C" void _PG_init(void)
 {
     tenancy::context::define_settings();
+    tenancy::sandbox::install_hooks();
 }

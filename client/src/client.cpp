@@ -59,6 +59,8 @@ TenantId Client::create_tenant(const NewTenant& tenant) {
     add("name", "text", tenant.name);
     add("storage_quota", "bigint", param(tenant.storage_quota));
     add("settings", "jsonb", tenant.settings);
+    add("isolation", "text", tenant.isolation);
+    add("server", "text", tenant.server);
     sql += ") AS id";
     return conn_.exec(sql, params).int64(0, "id");
 }

@@ -28,7 +28,8 @@ ParamArray::ParamArray(const Params& params) {
 
 ErrorInfo error_info(const PGresult* res, const PGconn* conn) {
     ErrorInfo info{field(res, PG_DIAG_SQLSTATE), field(res, PG_DIAG_MESSAGE_PRIMARY),
-                   field(res, PG_DIAG_MESSAGE_DETAIL), field(res, PG_DIAG_MESSAGE_HINT)};
+                   field(res, PG_DIAG_MESSAGE_DETAIL), field(res, PG_DIAG_MESSAGE_HINT),
+                   field(res, PG_DIAG_CONTEXT)};
     if (info.message.empty())
         info.message = trimmed(PQresultErrorMessage(res));
     if (info.message.empty())

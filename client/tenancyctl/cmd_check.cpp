@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "tenancy/orchestration/placement_check.hpp"
 
 namespace tenancyctl {
 namespace {
@@ -39,15 +40,16 @@ private:
 
 void register_check(CLI::App& app, Context& ctx) {
     auto repair = std::make_shared<bool>(false);
+    auto jobs = std::make_shared<int>(1);
     CLI::App* cmd = add_action(
         app, "check",
-        "Find missing required rows, damaged protection and rows of deleted tenants; "
-        "exit 3 if problems are left",
-        ctx, [repair](Context& c) {
+        "Find missing required rows, damaged protection, rows of deleted tenants, and tenants in schemas and "
+        "databases that are unfinished, behind or damaged; exit 3 if problems are left",
+        ctx, [repair, jobs](Context& c) {
             std::vector<tenancy::CheckProblem> problems;
             {
                 ProgressNote note(*repair ? "checking and repairing every tenant..." : "checking every tenant...");
-                problems = c.client().check(*repair);
+                problems = tenancy::orchestration::PlacementChecker(c.connect).run({*repair, *jobs});
             }
             std::size_t left = 0;
             for (const auto& p : problems)
@@ -72,7 +74,10 @@ void register_check(CLI::App& app, Context& ctx) {
             }
             c.exit_code = left == 0 ? 0 : kExitProblemsLeft;
         });
-    cmd->add_flag("--repair", *repair, "Insert missing required rows and restore protection (never deletes)");
+    cmd->add_flag("--repair", *repair,
+                  "Insert missing required rows, restore protection, finish provisioning, apply missing "
+                  "migrations (never deletes)");
+    cmd->add_option("-j,--jobs", *jobs, "Tenant databases checked at once")->check(CLI::Range(1, 64));
 }
 
 void register_protect(CLI::App& app, Context& ctx) {
@@ -132,12 +137,44 @@ void register_require_row(CLI::App& app, Context& ctx) {
     cmd->add_flag("--remove", args->remove, "Remove the rule instead");
 }
 
+void register_require_tenant_row(CLI::App& app, Context& ctx) {
+    struct Args {
+        std::string table;
+        std::string template_json;
+        bool remove = false;
+    };
+    auto args = std::make_shared<Args>();
+    CLI::App* cmd = add_action(app, "require-tenant-row",
+                               "Declare (or --remove) a row every schema and database tenant must have in its "
+                               "own table",
+                               ctx, [args](Context& c) {
+        if (args->remove) {
+            const bool removed = c.client().unrequire_tenant_row(args->table, args->template_json);
+            if (c.json)
+                print_json({{"table", args->table}, {"removed", removed}});
+            else
+                fmt::print(removed ? "rule removed\n" : "no such rule\n");
+            return;
+        }
+        const std::int64_t id = c.client().require_tenant_row(args->table, args->template_json);
+        if (c.json)
+            print_json({{"table", args->table}, {"rule_id", id}});
+        else
+            fmt::print("tenant-row rule {} on {}\n", id, args->table);
+    });
+    cmd->add_option("TABLE", args->table, "Table name in every tenant's schema, unqualified")->required();
+    cmd->add_option("TEMPLATE", args->template_json, R"(JSON object of column values, e.g. {"name":"theme"})")
+        ->required();
+    cmd->add_flag("--remove", args->remove, "Remove the rule instead");
+}
+
 }  // namespace
 
 void register_check_commands(CLI::App& app, Context& ctx) {
     register_check(app, ctx);
     register_protect(app, ctx);
     register_require_row(app, ctx);
+    register_require_tenant_row(app, ctx);
 }
 
 }  // namespace tenancyctl

@@ -7,6 +7,8 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "tenancy/orchestration/provisioner.hpp"
+#include "tenancy/orchestration/purger.hpp"
 
 namespace tenancyctl {
 namespace {
@@ -19,13 +21,24 @@ std::string or_empty(const std::optional<std::string>& s) { return s.value_or(""
 
 void register_create(CLI::App& group, Context& ctx) {
     auto args = std::make_shared<tenancy::NewTenant>();
-    CLI::App* cmd = add_action(group, "create", "Create a tenant and print its id", ctx,
+    CLI::App* cmd = add_action(group, "create",
+                               "Create a tenant and print its id; a database tenant is provisioned too", ctx,
                                [args](Context& c) {
         const TenantId id = c.client().create_tenant(*args);
-        if (c.json)
-            print_json({{"id", id}, {"slug", args->slug}});
-        else
-            fmt::print("created tenant {} ({})\n", id, args->slug);
+        // A database tenant's database is created, claimed and migrated now;
+        // if that fails the tenant stays registered in state provisioning and
+        // tenancyctl provision (or check --repair) finishes it.
+        std::optional<std::int64_t> version;
+        if (args->isolation == std::optional<std::string>("database"))
+            version = tenancy::orchestration::Provisioner(c.connect).provision(id);
+        if (c.json) {
+            nlohmann::json out = {{"id", id}, {"slug", args->slug}, {"isolation", args->isolation.value_or("shared")}};
+            if (version)
+                out["migrated_version"] = *version;
+            print_json(out);
+        } else {
+            fmt::print("created tenant {} ({}, {})\n", id, args->slug, args->isolation.value_or("shared"));
+        }
     });
     cmd->add_option("SLUG", args->slug, "Unique name: lower-case letters, digits, _ and -")
         ->required();
@@ -37,6 +50,61 @@ void register_create(CLI::App& group, Context& ctx) {
     cmd->add_option_function<std::string>(
         "--settings", [args](const std::string& v) { args->settings = v; },
         "Settings as a JSON object");
+    cmd->add_option_function<std::string>(
+           "--isolation", [args](const std::string& v) { args->isolation = v; },
+           "shared (rows in protected tables, the default), schema (a schema of its own) or database "
+           "(a database of its own on a registered server)")
+        ->check(CLI::IsMember({"shared", "schema", "database"}));
+    cmd->add_option_function<std::string>(
+        "--server", [args](const std::string& v) { args->server = v; },
+        "The server of a database tenant (default: the accepting one with the most free places)");
+}
+
+void register_location(CLI::App& group, Context& ctx) {
+    auto id = std::make_shared<TenantId>();
+    CLI::App* cmd = add_action(group, "location", "Where a tenant's data lives and its placement state", ctx,
+                               [id](Context& c) {
+        const tenancy::TenantLocation l = c.client().tenant_location(*id);
+        auto opt = [](const std::optional<std::string>& s) { return s ? nlohmann::json(*s) : nlohmann::json(); };
+        if (c.json) {
+            print_json({{"tenant", l.tenant},
+                        {"isolation", std::string(tenancy::to_string(l.isolation))},
+                        {"server", opt(l.server)},
+                        {"conninfo", l.conninfo},
+                        {"database", opt(l.database)},
+                        {"schema", opt(l.schema)},
+                        {"state", l.state},
+                        {"epoch", l.epoch},
+                        {"migrated_version", l.migrated_version},
+                        {"latest_version", l.latest_version}});
+            return;
+        }
+        print_fields({{"tenant", std::to_string(l.tenant)},
+                      {"isolation", std::string(tenancy::to_string(l.isolation))},
+                      {"server", l.server.value_or("(registry)")},
+                      {"conninfo", l.conninfo},
+                      {"database", l.database.value_or("(registry database)")},
+                      {"schema", l.schema.value_or("")},
+                      {"state", l.state},
+                      {"epoch", std::to_string(l.epoch)},
+                      {"migrations", fmt::format("{} of {}", l.migrated_version, l.latest_version)}});
+    });
+    cmd->add_option("ID", *id, "Tenant id")->required();
+}
+
+void register_purge(CLI::App& group, Context& ctx) {
+    auto id = std::make_shared<TenantId>();
+    CLI::App* cmd = add_action(group, "purge",
+                               "Erase a deleted tenant completely (its schema or database, its rows, keys, "
+                               "storage records); keeps an erasure record; re-run to finish an interrupted one",
+                               ctx, [id](Context& c) {
+        const std::string record = tenancy::orchestration::Purger(c.connect).purge(*id);
+        if (c.json)
+            print_json(nlohmann::json::parse(record));
+        else
+            fmt::print("tenant {} purged: {}\n", *id, record);
+    });
+    cmd->add_option("ID", *id, "Tenant id (must be soft-deleted)")->required();
 }
 
 void register_show(CLI::App& group, Context& ctx) {
@@ -138,6 +206,8 @@ void register_tenant_commands(CLI::App& app, Context& ctx) {
     register_create(*group, ctx);
     register_show(*group, ctx);
     register_list(*group, ctx);
+    register_location(*group, ctx);
+    register_purge(*group, ctx);
     for (const Transition& tr : kTransitions)
         register_transition(*group, ctx, tr);
 }

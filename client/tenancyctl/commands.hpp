@@ -13,6 +13,9 @@ void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
 void register_storage_commands(CLI::App& app, Context& ctx); // cmd_storage.cpp
 void register_links_commands(CLI::App& app, Context& ctx);   // cmd_links.cpp
 void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
+void register_server_commands(CLI::App& app, Context& ctx);  // cmd_server.cpp
+void register_migrations_commands(CLI::App& app, Context& ctx);  // cmd_migrations.cpp
+void register_placement_commands(CLI::App& app, Context& ctx);   // cmd_placement.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -23,6 +26,9 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_storage_commands,
     register_links_commands,
     register_check_commands,
+    register_server_commands,
+    register_migrations_commands,
+    register_placement_commands,
 };
 
 }  // namespace tenancyctl

@@ -1,7 +1,10 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -75,6 +78,27 @@ std::string human_bytes(std::int64_t bytes) {
     if (unit == 0)
         return fmt::format("{} bytes", bytes);
     return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+ProgressBar::ProgressBar(std::string label, bool enabled)
+    : label_(std::move(label)), shown_(enabled && isatty(STDERR_FILENO) == 1) {}
+
+ProgressBar::~ProgressBar() {
+    if (shown_)
+        fmt::print(stderr, "\r\033[K");
+}
+
+void ProgressBar::update(std::size_t done, std::size_t failed, std::size_t total, double elapsed_seconds) {
+    if (!shown_ || total == 0)
+        return;
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
+    constexpr std::size_t kWidth = 30;
+    const std::size_t filled = kWidth * done / total;
+    const double left = done == 0 ? 0 : elapsed_seconds / static_cast<double>(done) * static_cast<double>(total - done);
+    fmt::print(stderr, "\r\033[K{} [{}{}] {}/{} ({} failed) ETA {:.0f}s", label_, std::string(filled, '#'),
+               std::string(kWidth - filled, '.'), done, total, failed, left);
+    std::fflush(stderr);
 }
 
 }  // namespace tenancyctl

@@ -135,6 +135,8 @@ RunResult run_tenancyctl(const std::vector<std::string>& args,
             throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     if (WIFEXITED(status))
         result.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        result.signal = WTERMSIG(status);
     return result;
 }
 

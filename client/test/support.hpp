@@ -26,6 +26,7 @@ TenantId make_tenant(Client& client, std::string_view prefix = "t");
 // Outcome of running a program to completion.
 struct RunResult {
     int exit_code = -1;  // -1 if it did not exit normally
+    int signal = 0;      // the signal that ended it, if one did
     std::string out;
     std::string err;
 };

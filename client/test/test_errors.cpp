@@ -30,6 +30,9 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"53100", typeid(InsufficientResources)}, {"57014", typeid(OperatorIntervention)},
         {"TN001", typeid(TenantNotFound)},       {"TN002", typeid(TenantNotActive)},
         {"TN003", typeid(QuotaExceeded)},        {"TN004", typeid(InvalidTransition)},
+        {"TN010", typeid(TenantNotReady)},       {"TN011", typeid(MigrationChecksumMismatch)},
+        {"TN012", typeid(MigrationOutOfOrder)},  {"TN013", typeid(NoServerAvailable)},
+        {"TN014", typeid(DatabaseNotTenants)},   {"TN015", typeid(PlacementStepRefused)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

@@ -6,6 +6,7 @@
 // rights come from EXECUTE grants (docs/security.md).
 #include "registry/registry.hpp"
 
+#include "placement/placement.hpp"
 #include "shared/errcodes.hpp"
 #include "shared/spi.hpp"
 
@@ -122,7 +123,8 @@ void require_active_tenant(int64_t tenant, RowLock lock)
 
 using namespace tenancy;
 
-// tenancy.create_tenant(slug text, name text, storage_quota bigint, settings jsonb) RETURNS bigint
+// tenancy.create_tenant(slug text, name text, storage_quota bigint, settings jsonb,
+//                       isolation text, server text) RETURNS bigint
 TENANCY_FUNCTION(tenancy_create_tenant)
 {
     static spi::Statement insert(
@@ -139,6 +141,14 @@ TENANCY_FUNCTION(tenancy_create_tenant)
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "settings must not be NULL", {}, "Pass '{}' for no settings.");
     Datum settings = PG_GETARG_DATUM(3);
 
+    // Versions before 0.5.0 declare four arguments; their calls are shared tenants.
+    placement::Isolation isolation = placement::Isolation::Shared;
+    std::optional<std::string> server;
+    if (PG_NARGS() >= 6) {
+        isolation = placement::parse_isolation(args::required_text(fcinfo, 4, "isolation"));
+        server = args::optional_text(fcinfo, 5);
+    }
+
     registry::validate_slug(slug);
     if (quota < 0)
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
@@ -154,6 +164,7 @@ TENANCY_FUNCTION(tenancy_create_tenant)
             throw Error(ERRCODE_UNIQUE_VIOLATION, "tenant slug \"" + slug + "\" is already taken",
                         "Slugs stay reserved while a tenant is deleted, so that it can be restored.");
         id = *spi::get_int64(0, 1);
+        placement::place_new_tenant(id, slug, isolation, server);
     }
     PG_RETURN_INT64(id);
 }

@@ -11,11 +11,16 @@
 // Problems, in the order reported (docs/rowcheck.md describes each):
 //   dropped_table, missing_part, cross_tenant_foreign_key,
 //   rule_without_unique_index, invalid_rule, missing_row,
-//   deleted_tenant_rows, unknown_tenant_rows.
+//   deleted_tenant_rows, unknown_tenant_rows; then, for tenants that live
+//   apart (placement/tenant_check.hpp), missing_schema, schema_not_claimed,
+//   migration_progress_mismatch, migrations_behind, invalid_rule,
+//   missing_row, not_provisioned, purge_unfinished, orphan_schema.
+#include "placement/tenant_check.hpp"
 #include "rowcheck/check_rules.hpp"
 #include "rowcheck/protect.hpp"
 #include "rowcheck/protect_roles.hpp"
 #include "shared/spi.hpp"
+#include "shared/subtransaction.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -55,33 +60,6 @@ private:
     srf::Materialized out_;
 };
 
-// Runs fn in a subtransaction.  Returns the error message if it failed, after
-// rolling the subtransaction back (which also undoes what fn did).
-std::optional<std::string> in_subtransaction(const std::function<void()> &fn)
-{
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([] { BeginInternalSubTransaction(nullptr); });
-    MemoryContextSwitchTo(context);
-    std::optional<std::string> failure;
-    try {
-        fn();
-    } catch (const PgError &e) {
-        failure = e.what();
-        if (e.data()->detail)
-            *failure += std::string(" (") + e.data()->detail + ")";
-    } catch (const Error &e) {
-        failure = e.what();
-    }
-    if (failure)
-        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-    else
-        pg_call([] { ReleaseCurrentSubTransaction(); });
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
-    return failure;
-}
-
 spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
 
 std::vector<int64_t> column_of_ids(uint64 rows)
@@ -98,6 +76,18 @@ std::vector<int64_t> tenants_with_status(const char *status)
     static spi::Statement query("SELECT id FROM tenancy.tenant WHERE status OPERATOR(pg_catalog.=) $1 ORDER BY id",
                                 {TEXTOID});
     return column_of_ids(query.execute({spi::text_param(status)}, false));
+}
+
+// Required rows of shared tables are for shared tenants: a schema or
+// database tenant keeps its rows apart (tenancy.require_tenant_row).
+std::vector<int64_t> active_shared_tenants()
+{
+    static spi::Statement query(
+        "SELECT t.id FROM tenancy.tenant t JOIN tenancy.placement p ON p.tenant_id OPERATOR(pg_catalog.=) t.id"
+        " WHERE t.status OPERATOR(pg_catalog.=) 'active' AND p.isolation OPERATOR(pg_catalog.=) 'shared'"
+        " ORDER BY t.id",
+        {});
+    return column_of_ids(query.execute({}, false));
 }
 
 // Records of protected tables that were dropped.  Repair forgets them (and
@@ -358,7 +348,11 @@ TENANCY_FUNCTION(tenancy_check)
     std::vector<check::ProtectedTable> tables = check::existing_tables();
     check::check_parts(report, repair, tables);
     check::check_cross_tenant_references(report);
-    check::check_rules(report, repair, check::tenants_with_status("active"));
+    check::check_rules(report, repair, check::active_shared_tenants());
     check::check_orphan_rows(report, tables);
+    std::vector<tenant_check::Problem> placed;
+    tenant_check::check_placements(repair, placed);
+    for (const tenant_check::Problem &p : placed)
+        report.add(p.tenant, p.problem.c_str(), p.object, p.detail, p.repaired);
     return (Datum)0;
 }

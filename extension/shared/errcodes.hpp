@@ -16,4 +16,12 @@ inline constexpr int kInvalidTransition = MAKE_SQLSTATE('T', 'N', '0', '0', '4')
 inline constexpr int kStorageUnderflow = MAKE_SQLSTATE('T', 'N', '0', '0', '5');
 inline constexpr int kIdempotencyKeyReused = MAKE_SQLSTATE('T', 'N', '0', '0', '6');
 
+// Placement (TN010-TN019).
+inline constexpr int kTenantNotReady = MAKE_SQLSTATE('T', 'N', '0', '1', '0');
+inline constexpr int kMigrationChecksumMismatch = MAKE_SQLSTATE('T', 'N', '0', '1', '1');
+inline constexpr int kMigrationOutOfOrder = MAKE_SQLSTATE('T', 'N', '0', '1', '2');
+inline constexpr int kNoServerAvailable = MAKE_SQLSTATE('T', 'N', '0', '1', '3');
+inline constexpr int kDatabaseNotTenants = MAKE_SQLSTATE('T', 'N', '0', '1', '4');
+inline constexpr int kPlacementStepRefused = MAKE_SQLSTATE('T', 'N', '0', '1', '5');
+
 } // namespace tenancy::errcode

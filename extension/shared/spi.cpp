@@ -99,6 +99,11 @@ struct ParamArrays {
 
 void check_spi_result(int rc, const char *sql)
 {
+    // SPI refuses COMMIT, ROLLBACK and savepoints in SQL that the extension
+    // runs for a user (a tenant migration, say): a user error, not a bug.
+    if (rc == SPI_ERROR_TRANSACTION)
+        throw Error(ERRCODE_INVALID_TRANSACTION_TERMINATION,
+                    "transaction control statements (COMMIT, ROLLBACK, SAVEPOINT, ...) are not allowed here", sql);
     if (rc < 0)
         throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI failed: ") + SPI_result_code_string(rc),
                     sql);

@@ -51,16 +51,20 @@ SELECT pg_catalog.pg_extension_config_dump('tenancy.api_key', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.api_key_id_seq', '');
 
+-- isolation and server: where the tenant's data lives (sql/install/placement.sql).
 CREATE FUNCTION tenancy.create_tenant(
     slug text,
     name text DEFAULT NULL,
     storage_quota bigint DEFAULT 10737418240,
-    settings jsonb DEFAULT '{}')
+    settings jsonb DEFAULT '{}',
+    isolation text DEFAULT 'shared',
+    server text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_create_tenant';
-COMMENT ON FUNCTION tenancy.create_tenant(text, text, bigint, jsonb) IS 'Registers a new active tenant and returns its id';
+COMMENT ON FUNCTION tenancy.create_tenant(text, text, bigint, jsonb, text, text)
+    IS 'Registers a new active tenant and returns its id; a schema tenant is created and migrated in the same transaction, a database tenant is left to provision';
 
 CREATE FUNCTION tenancy.delete_tenant(tenant bigint)
 RETURNS void
@@ -133,7 +137,7 @@ COMMENT ON FUNCTION tenancy.revoke_api_keys(bigint) IS 'Revokes every live API k
 -- Functions that change data, or list every tenant, are granted explicitly.
 -- tenant_for_api_key stays callable by PUBLIC: it reveals nothing without a key.
 REVOKE ALL ON FUNCTION
-    tenancy.create_tenant(text, text, bigint, jsonb),
+    tenancy.create_tenant(text, text, bigint, jsonb, text, text),
     tenancy.delete_tenant(bigint),
     tenancy.restore_tenant(bigint),
     tenancy.suspend_tenant(bigint),

@@ -21,7 +21,7 @@ CREATE TABLE tenancy.protected_table (
 );
 COMMENT ON TABLE tenancy.protected_table IS 'Tables made tenant-isolated by tenancy.protect and the parts it added';
 
--- Rows every active tenant must have; tenancy.check finds and repairs gaps.
+-- Rows every active shared tenant must have; tenancy.check finds and repairs gaps.
 CREATE TABLE tenancy.required_row (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     tbl        regclass NOT NULL REFERENCES tenancy.protected_table (tbl),
@@ -30,7 +30,7 @@ CREATE TABLE tenancy.required_row (
     CONSTRAINT required_row_rule_key UNIQUE (tbl, template),
     CONSTRAINT required_row_template_object CHECK (pg_catalog.jsonb_typeof(template) OPERATOR(pg_catalog.=) 'object')
 );
-COMMENT ON TABLE tenancy.required_row IS 'Rules declared by tenancy.require_row: a row every active tenant must have';
+COMMENT ON TABLE tenancy.required_row IS 'Rules declared by tenancy.require_row: a row every active shared tenant must have';
 
 SELECT pg_catalog.pg_extension_config_dump('tenancy.protected_table', '');
 SELECT pg_catalog.pg_extension_config_dump('tenancy.required_row', '');
@@ -181,7 +181,7 @@ LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_require_row';
 COMMENT ON FUNCTION tenancy.require_row(regclass, jsonb)
-    IS 'Declares that every active tenant must have a row of tbl matching template; returns the rule id; idempotent';
+    IS 'Declares that every active shared tenant must have a row of tbl matching template; returns the rule id; idempotent';
 
 CREATE FUNCTION tenancy.unrequire_row(tbl regclass, template jsonb)
 RETURNS boolean

@@ -24,7 +24,7 @@ SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
 CREATE ROLE tenancy_test_app LOGIN;
 CREATE ROLE tenancy_test_nobody LOGIN;
 GRANT USAGE ON SCHEMA tenancy TO tenancy_test_app, tenancy_test_nobody;
-GRANT EXECUTE ON FUNCTION tenancy.create_tenant(text, text, bigint, jsonb),
+GRANT EXECUTE ON FUNCTION tenancy.create_tenant(text, text, bigint, jsonb, text, text),
                           tenancy.search_tenants(text, bigint, integer, integer, boolean),
                           tenancy.issue_api_key(bigint)
     TO tenancy_test_app;

@@ -7,7 +7,10 @@ GRANT EXECUTE ON FUNCTION tenancy.set_tenant(bigint, boolean) TO regress_rc_ctx_
 
 -- Before the module is loaded, PostgreSQL accepts any "tenancy.*" setting as
 -- a placeholder.  Loading the module (the first call of any tenancy
--- function) discards a value a plain role forged that way.
+-- function) discards a value a plain role forged that way.  A new session,
+-- because the GRANTs above already loaded the module (its event trigger
+-- fires on DDL).
+\c
 SET ROLE regress_rc_ctx_app;
 SET tenancy.tenant_id = '1';
 SELECT tenancy.current_tenant() IS NULL AS forged_value_discarded;

@@ -37,7 +37,7 @@ snapshot tenancy_upgrade_fresh "$work/fresh.txt"
 # Self-test: a changed function setting must show up as a difference.
 fresh_db tenancy_upgrade_selftest
 psql_do -d tenancy_upgrade_selftest -c \
-    "ALTER FUNCTION tenancy.create_tenant(text, text, bigint, jsonb) RESET search_path"
+    "ALTER FUNCTION tenancy.issue_api_key(bigint) RESET search_path"
 snapshot tenancy_upgrade_selftest "$work/selftest.txt"
 if diff -q "$work/fresh.txt" "$work/selftest.txt" >/dev/null; then
     echo "FAIL self-test: a changed function went unnoticed by the comparison"

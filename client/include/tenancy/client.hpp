@@ -8,6 +8,7 @@
 
 #include "tenancy/connection.hpp"
 #include "tenancy/errors.hpp"
+#include "tenancy/placement.hpp"
 #include "tenancy/storage.hpp"
 #include "tenancy/types.hpp"
 
@@ -119,6 +120,35 @@ public:
     bool unrequire_row(const std::string& table, const std::string& template_json);
     std::vector<CheckProblem> check(bool repair = false);
     // ---- end of tenant-row checks ----
+    // ---- Placement (client/src/placement.cpp, docs/placement.md) ----
+    // One call of a tenancy.* SQL function each; provisioning, migrating,
+    // routing and purging across servers are in tenancy/orchestration/.
+    void add_server(const ServerSpec& server);
+    void set_server_accepting(const std::string& name, bool accepting);
+    void remove_server(const std::string& name);  // refused while tenants are placed there
+    std::vector<ServerInfo> servers();
+    std::string registry_id();
+    TenantLocation tenant_location(TenantId tenant);  // TenantNotFound
+    // Every schema and database tenant when `tenants` is unset.
+    std::vector<TenantLocation> tenant_locations(const std::optional<std::vector<TenantId>>& tenants = {},
+                                                 bool include_ready = true);
+    // true if added, false if the same version and SQL were there already;
+    // MigrationChecksumMismatch, MigrationOutOfOrder, DataError (syntax).
+    bool add_migration(std::int64_t version, const std::string& name, const std::string& sql);
+    void remove_migration(std::int64_t version);
+    std::vector<Migration> migrations(std::int64_t after_version = 0);
+    std::vector<PendingMigration> pending_migrations();
+    std::int64_t migrate_tenant(TenantId tenant);  // schema tenants; returns the version
+    std::int64_t require_tenant_row(const std::string& table, const std::string& template_json);
+    bool unrequire_tenant_row(const std::string& table, const std::string& template_json);
+    // The registry's steps of provisioning and purging database tenants.
+    bool placement_ready(TenantId tenant, std::int64_t epoch, std::int64_t migrated_version);
+    std::int64_t record_migration_progress(TenantId tenant, std::int64_t epoch, std::int64_t migrated_version);
+    PurgeTarget begin_purge(TenantId tenant);
+    void database_dropped(TenantId tenant);
+    // The erasure record (JSON text); the same record when purged already.
+    std::string purge_tenant(TenantId tenant);
+    // ---- end of placement ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

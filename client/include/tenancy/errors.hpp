@@ -13,10 +13,16 @@ namespace tenancy {
 
 // The fields of a PostgreSQL error report that callers act upon.
 struct ErrorInfo {
+    ErrorInfo(std::string sqlstate_ = {}, std::string message_ = {}, std::string detail_ = {},
+              std::string hint_ = {}, std::string context_ = {})
+        : sqlstate(std::move(sqlstate_)), message(std::move(message_)), detail(std::move(detail_)),
+          hint(std::move(hint_)), context(std::move(context_)) {}
+
     std::string sqlstate;  // five characters; empty when libpq raised the error itself
     std::string message;   // primary message
     std::string detail;
     std::string hint;
+    std::string context;   // PostgreSQL's CONTEXT lines (e.g. which tenant migration failed)
 };
 
 class Error : public std::runtime_error {
@@ -27,6 +33,7 @@ public:
     const std::string& sqlstate() const noexcept { return info_.sqlstate; }
     const std::string& detail() const noexcept { return info_.detail; }
     const std::string& hint() const noexcept { return info_.hint; }
+    const std::string& context() const noexcept { return info_.context; }
     const ErrorInfo& info() const noexcept { return info_; }
 
 private:
@@ -56,6 +63,12 @@ TENANCY_DEFINE_ERROR(QuotaExceeded, TenancyError);     // TN003
 TENANCY_DEFINE_ERROR(InvalidTransition, TenancyError); // TN004
 TENANCY_DEFINE_ERROR(StorageUnderflow, TenancyError);  // TN005
 TENANCY_DEFINE_ERROR(IdempotencyKeyReused, TenancyError); // TN006
+TENANCY_DEFINE_ERROR(TenantNotReady, TenancyError);    // TN010: placement not ready (provisioning, purging)
+TENANCY_DEFINE_ERROR(MigrationChecksumMismatch, TenancyError); // TN011
+TENANCY_DEFINE_ERROR(MigrationOutOfOrder, TenancyError); // TN012
+TENANCY_DEFINE_ERROR(NoServerAvailable, TenancyError); // TN013
+TENANCY_DEFINE_ERROR(DatabaseNotTenants, TenancyError); // TN014: a database of another tenant or registry
+TENANCY_DEFINE_ERROR(PlacementStepRefused, TenancyError); // TN015
 
 #undef TENANCY_DEFINE_ERROR
 

@@ -40,6 +40,8 @@ struct NewTenant {
     std::optional<std::string> name;
     std::optional<std::int64_t> storage_quota;
     std::optional<std::string> settings;  // JSON text
+    std::optional<std::string> isolation;  // "shared" (default), "schema" or "database"
+    std::optional<std::string> server;     // a database tenant's server; unset: placement chooses
 };
 
 // Arguments of tenancy.search_tenants; defaults equal the SQL defaults.
