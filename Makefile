@@ -19,6 +19,11 @@ INSTALL_PARTS = sql/install/registry.sql sql/install/storage.sql sql/install/lin
 DATA_built    = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA          = $(wildcard sql/$(EXTENSION)--*--*.sql) $(wildcard sql/released/*.sql)
 
+# tenancy_tap, the second extension: pgTAP assertions for users' own suites
+# (docs/testing.md).  Plain SQL, no module; its scripts are written by hand,
+# one full script per version plus upgrade scripts.
+DATA         += tenancy_tap.control $(wildcard sql/tenancy_tap--*.sql)
+
 REGRESS        = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS   = --inputdir=test --load-extension=$(EXTENSION)
 ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
