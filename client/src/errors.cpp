@@ -27,6 +27,8 @@ constexpr Mapping kMappings[] = {
     {"TN004", raise_as<InvalidTransition>},
     {"TN005", raise_as<StorageUnderflow>},
     {"TN006", raise_as<IdempotencyKeyReused>},
+    {"TN050", raise_as<InvalidApiKey>},
+    {"TN051", raise_as<ProtectedThroughParent>},
     {"08", raise_as<ConnectionError>},
     {"22", raise_as<DataError>},
     {"23", raise_as<IntegrityError>},

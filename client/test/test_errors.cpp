@@ -30,6 +30,7 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"53100", typeid(InsufficientResources)}, {"57014", typeid(OperatorIntervention)},
         {"TN001", typeid(TenantNotFound)},       {"TN002", typeid(TenantNotActive)},
         {"TN003", typeid(QuotaExceeded)},        {"TN004", typeid(InvalidTransition)},
+        {"TN050", typeid(InvalidApiKey)},        {"TN051", typeid(ProtectedThroughParent)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

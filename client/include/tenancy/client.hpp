@@ -44,6 +44,17 @@ struct CheckProblem {
     bool repaired = false;
 };
 // ---- end of tenant-row checks ------------------------------------------------
+// ---- Tenant binding: types (docs/rowcheck.md, "Tenant binding") ------------
+// One row of tenancy.role_bindings.
+struct RoleBinding {
+    std::string role;          // the role's name, or its OID if it was dropped
+    bool role_exists = true;
+    TenantId tenant = 0;
+    std::string slug;
+    TenantStatus status = TenantStatus::Active;
+    std::string bound_at;      // ISO 8601
+};
+// ---- end of tenant binding types ---------------------------------------------
 
 class Client {
 public:
@@ -119,6 +130,19 @@ public:
     bool unrequire_row(const std::string& table, const std::string& template_json);
     std::vector<CheckProblem> check(bool repair = false);
     // ---- end of tenant-row checks ----
+    // ---- Tenant binding (client/src/binding.cpp, docs/rowcheck.md) ----
+    // `role` is a role name as SQL would resolve it (regrole input: quote
+    // mixed case, e.g. "\"Reports\"").  bind_role returns false if the
+    // binding existed, unbind_role false if there was none.
+    bool bind_role(const std::string& role, TenantId tenant);
+    bool unbind_role(const std::string& role, TenantId tenant);
+    // Every binding, or those of one role / one tenant; ordered by role, tenant.
+    std::vector<RoleBinding> role_bindings(const std::optional<std::string>& role = std::nullopt,
+                                           std::optional<TenantId> tenant = std::nullopt);
+    // Makes the key's tenant current and returns it; InvalidApiKey (TN050)
+    // for every key that is not valid, TenantNotActive if it is suspended.
+    TenantId set_tenant_by_api_key(const std::string& key, bool is_local = true);
+    // ---- end of tenant binding ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

@@ -56,6 +56,8 @@ TENANCY_DEFINE_ERROR(QuotaExceeded, TenancyError);     // TN003
 TENANCY_DEFINE_ERROR(InvalidTransition, TenancyError); // TN004
 TENANCY_DEFINE_ERROR(StorageUnderflow, TenancyError);  // TN005
 TENANCY_DEFINE_ERROR(IdempotencyKeyReused, TenancyError); // TN006
+TENANCY_DEFINE_ERROR(InvalidApiKey, TenancyError);          // TN050
+TENANCY_DEFINE_ERROR(ProtectedThroughParent, TenancyError); // TN051
 
 #undef TENANCY_DEFINE_ERROR
 

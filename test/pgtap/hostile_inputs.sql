@@ -1,0 +1,75 @@
+-- Hostile inputs for the functions of tenant binding, partitioned
+-- protection and the isolation audit: NULLs, huge and negative values, wrong
+-- types, text meant to break SQL, calls from a role without rights, and a
+-- hostile search_path.  Every call ends in its documented SQLSTATE (never
+-- XX000, never a crash) or, under the hostile search_path, in the right
+-- result.  Add a row for every new function.
+BEGIN;
+
+SELECT tenancy.create_tenant('tap-hostile') AS t \gset
+SELECT tenancy.issue_api_key(:t) AS key \gset
+CREATE ROLE tap_hostile_nobody;
+CREATE ROLE tap_hostile_target;
+GRANT USAGE ON SCHEMA tenancy TO tap_hostile_nobody;
+
+-- call, expected SQLSTATE, why; run as the superuser.
+CREATE TEMP TABLE hostile (n serial, call text, sqlstate text, why text);
+INSERT INTO hostile (call, sqlstate, why) VALUES
+    ($$SELECT tenancy.bind_role(NULL, NULL)$$, '22023', 'bind_role: NULL role and tenant'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', NULL)$$, '22023', 'bind_role: NULL tenant'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', 9223372036854775807)$$, 'TN001', 'bind_role: largest bigint'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', -9223372036854775808)$$, 'TN001', 'bind_role: smallest bigint'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', 0)$$, 'TN001', 'bind_role: tenant 0'),
+    ($$SELECT tenancy.bind_role(0::oid::regrole, 1)$$, '42704', 'bind_role: role OID 0'),
+    ($$SELECT tenancy.bind_role(4294967295::oid::regrole, 1)$$, '42704', 'bind_role: largest OID'),
+    ($$SELECT tenancy.bind_role('"; DROP TABLE tenancy.tenant; --', 1)$$, '42602', 'bind_role: SQL as a role name (regrole input)'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', 'abc')$$, '22P02', 'bind_role: text for the tenant'),
+    ($$SELECT tenancy.bind_role('tap_hostile_target', 99999999999999999999)$$, '42883', 'bind_role: numeric beyond bigint'),
+    ($$SELECT tenancy.bind_role(1.5, 1)$$, '42883', 'bind_role: a number for the role'),
+    ($$SELECT tenancy.unbind_role(NULL, 1)$$, '22023', 'unbind_role: NULL role'),
+    ($$SELECT tenancy.unbind_role('tap_hostile_target', NULL)$$, '22023', 'unbind_role: NULL tenant'),
+    ($$SELECT tenancy.unbind_role('tap_hostile_target', 9223372036854775807)$$, 'TN001', 'unbind_role: largest bigint'),
+    ($$SELECT tenancy.unbind_role('tap_hostile_target', 'x')$$, '22P02', 'unbind_role: text for the tenant'),
+    ($$SELECT tenancy.set_tenant_by_api_key(NULL)$$, '22023', 'set_tenant_by_api_key: NULL key'),
+    ($$SELECT tenancy.set_tenant_by_api_key('k', NULL)$$, '22023', 'set_tenant_by_api_key: NULL is_local'),
+    ($$SELECT tenancy.set_tenant_by_api_key(repeat('tnk_', 4000000))$$, 'TN050', 'set_tenant_by_api_key: a 16 MB key'),
+    ($$SELECT tenancy.set_tenant_by_api_key(E'tnk_\u00e9\u00e9')$$, 'TN050', 'set_tenant_by_api_key: non-ASCII'),
+    ($$SELECT tenancy.set_tenant_by_api_key(''' OR true --')$$, 'TN050', 'set_tenant_by_api_key: SQL as a key'),
+    ($$SELECT tenancy.set_tenant_by_api_key(123)$$, '42883', 'set_tenant_by_api_key: an integer key'),
+    ($$SELECT tenancy.set_tenant_by_api_key('k', 'maybe')$$, '22P02', 'set_tenant_by_api_key: not a boolean');
+
+-- Every function changed or added here that a role without grants must not run.
+CREATE TEMP TABLE forbidden (n serial, call text);
+INSERT INTO forbidden (call) VALUES
+    ($$SELECT tenancy.bind_role('tap_hostile_target', 1)$$),
+    ($$SELECT tenancy.unbind_role('tap_hostile_target', 1)$$),
+    ($$SELECT tenancy.set_tenant_by_api_key('tnk_x')$$),
+    ($$SELECT * FROM tenancy.role_bindings$$);
+GRANT SELECT ON hostile, forbidden TO tap_hostile_nobody;
+
+SELECT plan((SELECT count(*)::int FROM hostile) + (SELECT count(*)::int FROM forbidden) + 4);
+
+SELECT throws_ok(call, sqlstate, NULL, why) FROM hostile ORDER BY n;
+
+SET ROLE tap_hostile_nobody;
+SELECT throws_ok(call, '42501', NULL, 'a role without the grant: ' || call) FROM forbidden ORDER BY n;
+RESET ROLE;
+
+-- A hostile search_path: objects that shadow pg_catalog's must not be used.
+CREATE SCHEMA tap_hostile_evil;
+CREATE FUNCTION tap_hostile_evil.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '1999-01-01'::timestamptz $$;
+CREATE FUNCTION tap_hostile_evil.always(bigint, bigint) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR tap_hostile_evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = tap_hostile_evil.always);
+CREATE FUNCTION tap_hostile_evil.sha256(bytea) RETURNS bytea LANGUAGE sql AS $$ SELECT '\x00'::bytea $$;
+SET search_path = tap_hostile_evil, pg_catalog, public;
+SELECT is(tenancy.bind_role('tap_hostile_target', :t), true, 'hostile search_path: bind_role works');
+SELECT cmp_ok((SELECT bound_at FROM tenancy.role_binding WHERE role = 'tap_hostile_target'::regrole), '>',
+              '2000-01-01'::timestamptz, 'hostile search_path: bind_role does not use a shadowing now()');
+SELECT is(tenancy.set_tenant_by_api_key(:'key'), :t::bigint, 'hostile search_path: set_tenant_by_api_key resolves the key');
+SET client_min_messages = error;
+SELECT is(tenancy.unbind_role('tap_hostile_target', :t), true, 'hostile search_path: unbind_role works');
+RESET client_min_messages;
+RESET search_path;
+
+SELECT * FROM finish();
+ROLLBACK;
