@@ -37,7 +37,7 @@ from psycopg.types.json import Jsonb
 
 __all__ = [
     "TenancyError", "TenantNotFound", "TenantNotActive", "QuotaExceeded", "InvalidTransition",
-    "StorageUnderflow", "IdempotencyKeyReused",
+    "StorageUnderflow", "IdempotencyKeyReused", "InvalidApiKey",
     "Storage", "LinkSync", "Problem",
     "connect", "tenant_transaction", "api_key_transaction",
     "create_tenant", "issue_api_key", "tenant_for_api_key", "revoke_api_keys",
@@ -79,6 +79,10 @@ class IdempotencyKeyReused(TenancyError):
     """TN006: the idempotency key was used before with a different delta."""
 
 
+class InvalidApiKey(TenancyError):
+    """TN050: the API key is unknown, revoked, of a deleted tenant or malformed (the server does not say which)."""
+
+
 _BY_SQLSTATE = {
     "TN001": TenantNotFound,
     "TN002": TenantNotActive,
@@ -86,6 +90,7 @@ _BY_SQLSTATE = {
     "TN004": InvalidTransition,
     "TN005": StorageUnderflow,
     "TN006": IdempotencyKeyReused,
+    "TN050": InvalidApiKey,
 }
 
 
@@ -158,8 +163,11 @@ def api_key_transaction(conn: psycopg.Connection, key: str) -> Iterator[Tuple[in
     """Runs the with block as one transaction of the tenant whose API key this is.
 
     BEGIN; SELECT tenancy.set_tenant_by_api_key(key); <the block>; COMMIT.
-    Yields (tenant id, cursor).  An unknown, revoked or malformed key is one
-    error, whatever the reason (the server does not say which).
+    Yields (tenant id, cursor).  Raises InvalidApiKey for an unknown, revoked
+    or malformed key (one error whatever the reason: the server does not say
+    which) and TenantNotActive for a valid key of a suspended tenant.  The
+    role needs EXECUTE on set_tenant_by_api_key only, not on set_tenant: it
+    can then act only as the tenant whose key it presents.
     """
     _begin_own_transaction(conn)
     with conn.transaction():

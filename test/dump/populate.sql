@@ -9,6 +9,8 @@ SELECT tenancy.create_tenant('acme', 'Acme Inc.', 1048576, '{"plan": "pro"}') AS
 SELECT tenancy.create_tenant('globex', 'Globex') AS globex \gset
 SELECT tenancy.create_tenant('initech') AS initech \gset
 SELECT tenancy.create_tenant('hooli') AS hooli \gset
+-- umbrella is active, and dump_app is not bound to it.
+SELECT tenancy.create_tenant('umbrella') AS umbrella \gset
 SELECT tenancy.suspend_tenant(:initech);
 SELECT tenancy.delete_tenant(:hooli);
 
@@ -44,3 +46,6 @@ CREATE TABLE shop.membership (member_id bigint NOT NULL, group_id bigint NOT NUL
 SELECT * FROM tenancy.sync_links('shop.membership', 'member_id', 1, 'group_id', ARRAY[10, 20, 30]);
 SELECT * FROM tenancy.sync_links('shop.membership', 'member_id', 2, 'group_id', ARRAY[20]);
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shop TO dump_app;
+-- dump_app may act for acme and globex only.
+SELECT tenancy.bind_role('dump_app', :acme);
+SELECT tenancy.bind_role('dump_app', :globex);

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore round trip (docs/deployment.md): a database with
 # tenants in every status, API keys, storage usage and idempotency records,
-# link tables, protected tables with rows of several tenants and a
-# required-row rule (test/dump/populate.sql) is dumped with pg_dump -Fc and
+# link tables, protected tables with rows of several tenants, a
+# required-row rule and role bindings (test/dump/populate.sql) is dumped with pg_dump -Fc and
 # restored with pg_restore into a new database.  The restored database must
 # describe the same (test/dump/state.sql, compared section by section) and
 # behave the same: keys resolve, a retried storage adjustment is still
-# counted once, the policies and guard triggers enforce, check() is clean,
+# counted once, the policies, guard triggers and bindings enforce, check() is clean,
 # the identity sequences continue where they were, ALTER EXTENSION UPDATE
 # works.  Then: a dump of the previous released version, restored and
 # updated; and a restore into a database where the extension already exists.
@@ -103,6 +103,11 @@ expect "$dst" "DO \$\$BEGIN SET LOCAL ROLE dump_app; PERFORM tenancy.set_tenant(
                EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'refused'; END\$\$;
                SELECT count(*) FROM shop.orders WHERE item = 'x'" "0" \
     "the guard trigger enforces: another tenant's row is refused"
+umbrella=$(value -d "$src" -c "SELECT id FROM tenancy.tenant WHERE slug = 'umbrella'")
+expect "$dst" "SET ROLE dump_app; DO \$\$BEGIN PERFORM tenancy.set_tenant($umbrella);
+               EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'refused'; END\$\$;
+               SELECT coalesce(tenancy.current_tenant()::text, 'none')" "none" \
+    "role bindings enforce: the application role cannot act for a tenant it is not bound to"
 next_src=$(value -d "$src" -c "SELECT tenancy.create_tenant('after-dump')")
 expect "$dst" "SELECT tenancy.create_tenant('after-dump')" "$next_src" \
     "the tenant id sequence continues where the source's did"

@@ -23,6 +23,8 @@ SELECT table_name::text, not_null, foreign_key, index, rls_enabled, rls_forced, 
   FROM tenancy.protected_tables ORDER BY 1;
 \echo == required rows
 SELECT id, tbl::text, template, created_at FROM tenancy.required_row ORDER BY id;
+\echo == role bindings
+SELECT role::text, tenant_id, bound_at FROM tenancy.role_binding ORDER BY 1, 2;
 \echo == sequences
 SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'tenancy' ORDER BY 1;
 \echo == policies

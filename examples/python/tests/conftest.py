@@ -57,7 +57,8 @@ def schema(admin):
         GRANT EXECUTE ON FUNCTION tenancy.set_tenant(bigint, boolean),
             tenancy.adjust_storage(bigint, bigint, text, text), tenancy.storage(bigint),
             tenancy.sync_links(regclass, name, text, name, anycompatiblearray),
-            tenancy.check(boolean), tenancy.issue_api_key(bigint), tenancy.revoke_api_keys(bigint)
+            tenancy.check(boolean), tenancy.issue_api_key(bigint), tenancy.revoke_api_keys(bigint),
+            tenancy.set_tenant_by_api_key(text, boolean)
           TO {APP_ROLE};
         CREATE SCHEMA {SCHEMA};
         GRANT USAGE ON SCHEMA {SCHEMA} TO {APP_ROLE};

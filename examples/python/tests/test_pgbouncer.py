@@ -45,9 +45,11 @@ def test_clients_take_turns_on_one_server_session():
 
 
 def test_transaction_local_tenant_never_reaches_another_client(admin):
-    """BEGIN; set_tenant(mine); ...; COMMIT from concurrent clients: no client
-    ever starts a transaction with a tenant set, or sees another's rows."""
+    """BEGIN; set_tenant(mine); ...; COMMIT from concurrent clients (half of
+    them log in with an API key: set_tenant_by_api_key): no client ever starts
+    a transaction with a tenant set, or sees another's rows."""
     tenants = [new_tenant(admin) for _ in range(CLIENTS)]
+    keys = [tenancy.issue_api_key(admin, t) for t in tenants]
     for t in tenants:
         admin.execute(f"INSERT INTO {ORDERS} (tenant_id, item) VALUES (%s, 'mine')", (t,))
     deadline = time.monotonic() + TIME_LIMIT_SECONDS
@@ -65,7 +67,12 @@ def test_transaction_local_tenant_never_reaches_another_client(admin):
                     before = tenancy.current_tenant(conn)
                     if before is not None:
                         problems.append(f"client {index} found tenant {before} set outside any transaction")
-                    with tenancy.tenant_transaction(conn, mine) as cur:
+                    if index % 2:
+                        transaction = tenancy.api_key_transaction(conn, keys[index])
+                    else:
+                        transaction = tenancy.tenant_transaction(conn, mine)
+                    with transaction as opened:
+                        cur = opened[1] if index % 2 else opened
                         cur.execute("SELECT tenancy.current_tenant(), pg_backend_pid()")
                         current, pid = cur.fetchone()
                         cur.execute(f"SELECT DISTINCT tenant_id FROM {ORDERS}")

@@ -115,6 +115,27 @@ def test_api_keys_resolve_until_revoked(conn, tenant_a):
     assert tenancy.tenant_for_api_key(conn, key) is None
 
 
+def test_api_key_transaction_acts_as_the_keys_tenant(conn, admin, tenant_a, tenant_b):
+    admin.execute(f"INSERT INTO {ORDERS} (tenant_id, item) VALUES (%s, 'a1'), (%s, 'b1')", (tenant_a, tenant_b))
+    key = tenancy.issue_api_key(admin, tenant_a)
+    with tenancy.api_key_transaction(conn, key) as (tenant, cur):
+        assert tenant == tenant_a
+        assert cur.execute(f"SELECT item FROM {ORDERS}").fetchall() == [("a1",)]
+    assert tenancy.current_tenant(conn) is None, "the key's tenant ends with the transaction"
+
+
+@pytest.mark.parametrize("key", ["tnk_" + "0" * 43, "not a key", "", "revoked"])
+def test_api_key_transaction_refuses_every_invalid_key_alike(conn, admin, tenant_a, key):
+    if key == "revoked":
+        key = tenancy.issue_api_key(admin, tenant_a)
+        tenancy.revoke_api_keys(admin, tenant_a)
+    with pytest.raises(tenancy.InvalidApiKey) as raised:
+        with tenancy.api_key_transaction(conn, key):
+            pytest.fail("the block must not run")
+    assert raised.value.sqlstate == "TN050"
+    assert tenancy.current_tenant(conn) is None
+
+
 # ---- check and repair -------------------------------------------------------------------
 
 def test_check_finds_and_repairs_a_missing_required_row(conn, admin):
