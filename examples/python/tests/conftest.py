@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import tenancy  # noqa: E402
+import pg_tenancy as tenancy  # noqa: E402
 
 APP_ROLE = "tenancy_py_app"
 SCHEMA = "py_app"

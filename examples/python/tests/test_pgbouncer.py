@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-import tenancy
+import pg_tenancy as tenancy
 from conftest import APP_ROLE, SCHEMA, conninfo, new_tenant
 
 ORDERS = f"{SCHEMA}.orders"

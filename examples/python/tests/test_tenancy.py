@@ -6,7 +6,7 @@ import uuid
 import psycopg
 import pytest
 
-import tenancy
+import pg_tenancy as tenancy
 from conftest import SCHEMA, new_tenant
 
 ORDERS = f"{SCHEMA}.orders"

@@ -3,7 +3,7 @@
 Every capability of the extension is one SQL call; this module makes each a
 Python function with typed results, and runs a transaction as a tenant::
 
-    import tenancy
+    import pg_tenancy as tenancy
 
     with tenancy.connect("dbname=app user=app") as conn:
         with tenancy.tenant_transaction(conn, 42) as cur:
