@@ -94,6 +94,7 @@ DECLARE
     b bigint := tenant_b;
     nsp name;
     relname name;
+    kind_of_tbl "char";
     col name;
     columns text;          -- the columns of a row written for A, quoted, comma-separated
     row_a jsonb;           -- one row of tenant A, as JSON
@@ -140,9 +141,18 @@ BEGIN
     description := coalesce(description,
         pg_catalog.format('table %s is isolated between tenants for role %s', tbl, as_role));
 
-    SELECT n.nspname, c.relname INTO nsp, relname
+    SELECT n.nspname, c.relname, c.relkind INTO nsp, relname, kind_of_tbl
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+    IF relname IS NULL THEN  -- a regclass made from a number that names nothing
+        RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+            MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
+    END IF;
+    IF kind_of_tbl OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::"char"[]) THEN
+        RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+            MESSAGE = pg_catalog.format('%s is not a table', tbl),
+            HINT = 'is_isolated tests tables (and partitioned tables); test a view through the tables under it.';
+    END IF;
     -- The tenant column: the one protect recorded, else tenant_id.
     SELECT p.tenant_column INTO col FROM tenancy.protected_table p WHERE p.tbl OPERATOR(pg_catalog.=) $1;
     IF col IS NULL THEN
@@ -470,6 +480,11 @@ DECLARE
 BEGIN
     PERFORM tenancy_tap._required(schema, 'schema');
     PERFORM tenancy_tap._required(exempt, 'exempt');
+    IF pg_catalog.array_position(exempt, NULL) IS NOT NULL THEN
+        -- NOT relname = ANY ('{NULL}') is NULL, which would exempt every table.
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'exempt must not contain NULL';
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) schema) THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_schema_name',
             MESSAGE = pg_catalog.format('schema "%s" does not exist', schema);

@@ -4,7 +4,7 @@
 -- argument errors, that is_isolated leaves nothing behind, and its pinned
 -- search_path.
 BEGIN;
-SELECT plan(81);
+SELECT plan(97);
 
 CREATE ROLE tap_tt_owner;
 CREATE ROLE tap_tt_app;
@@ -184,6 +184,46 @@ GRANT EXECUTE ON FUNCTION tenancy_tap.is_isolated(regclass, name, jsonb, text),
 SET ROLE tap_tt_owner;
 SELECT throws_ok($$SELECT tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_app')$$, '42501',
                  'tenancy_tap.is_isolated must be called by a superuser', 'even when granted, it needs a superuser');
+RESET ROLE;
+
+-- Hostile inputs: every one ends in its documented SQLSTATE, or in a failing
+-- test with the reason, never in XX000.
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated('"; DROP TABLE tap_tt.orders; --', 'tap_tt_app')$$, '42602', NULL,
+                 'is_isolated: SQL as a table name is a regclass input error');
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated('tap_tt.orders', '"; DROP ROLE tap_tt_app; --')$$, '42704', NULL,
+                 'is_isolated: SQL as a role name is an unknown role');
+SELECT throws_ok(format('SELECT tenancy_tap.is_isolated(%L, %L)', 'tap_tt.orders', repeat('r', 5000)), '42704', NULL,
+                 'is_isolated: a 5000-character role name is an unknown role');
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_app', 'not json')$$, '22P02', NULL,
+                 'is_isolated: a sample that is not JSON');
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_app', -9223372036854775808, 9223372036854775807)$$,
+                 'TN001', NULL, 'is_isolated: the smallest and largest bigint as tenants');
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated(42, 'tap_tt_app')$$, '42P01',
+                 'relation with OID 42 does not exist', 'is_isolated: an OID that names nothing');
+CREATE VIEW tap_tt.order_view AS SELECT * FROM tap_tt.orders;
+SELECT throws_ok($$SELECT tenancy_tap.is_isolated('tap_tt.order_view', 'tap_tt_app')$$, '42809',
+                 'tap_tt.order_view is not a table', 'is_isolated: a view is 42809');
+DROP VIEW tap_tt.order_view;
+SELECT * FROM check_test(
+    tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_app', '{"item": "x", "no such column; DROP TABLE tap_tt.orders": 1}'),
+    false, 'is_isolated with a sample naming an unknown (hostile) column',
+    'table tap_tt.orders is isolated between tenants for role tap_tt_app',
+    '^could not write a sample row of tap_tt\.orders \(42703: column "no such column; DROP TABLE tap_tt\.orders" of relation "orders" does not exist\)',
+    true);
+SELECT has_table('tap_tt', 'orders', 'and the table is still there');
+SELECT throws_ok($$SELECT tenancy_tap.all_protected('"; DROP SCHEMA tap_tt CASCADE; --')$$, '3F000', NULL,
+                 'all_protected: SQL as a schema name is an unknown schema');
+SELECT throws_ok($$SELECT tenancy_tap.all_protected('tap_tt', ARRAY[NULL]::name[])$$, '22023',
+                 'exempt must not contain NULL', 'all_protected: a NULL in the exemption list (which would exempt all) is 22023');
+SELECT throws_ok($$SELECT tenancy_tap.all_protected(123)$$, '42883', NULL, 'all_protected: a number for the schema');
+SET ROLE tap_tt_nogrant;
+SELECT throws_ok($$SELECT tenancy_tap.required_rows_present()$$, '42501', NULL,
+                 'required_rows_present: a role without EXECUTE on tenancy.check is refused');
+RESET ROLE;
+CREATE ROLE tap_tt_outsider;
+SET ROLE tap_tt_outsider;
+SELECT throws_ok($$SELECT tenancy_tap.all_protected('tap_tt')$$, '42501', NULL,
+                 'all_protected: a role without USAGE on schema tenancy is refused');
 RESET ROLE;
 
 -- all_protected ----------------------------------------------------------------------
