@@ -183,7 +183,8 @@ create_database() {
 # named in PGBOUNCER_SHARED_DATABASES, `<db>_shared` is an alias of it with
 # ONE server connection, so that all its clients take turns on one server
 # session: what the pooler tests use to show what does and does not carry
-# over from one client to the next.  Authentication is trust, like the
+# over from one client to the next; `<db>_session` is the same in session
+# pooling mode (a server connection per client, reset between clients).  Authentication is trust, like the
 # cluster's; PgBouncer still wants every user name in its auth_file, so name
 # the roles the tests log in as (postgres is always there).
 start_pgbouncer() {
@@ -199,6 +200,7 @@ start_pgbouncer() {
         echo "* = host=$MAIN_DIR port=$MAIN_PORT pool_size=20"
         for db in ${PGBOUNCER_SHARED_DATABASES:-}; do
             echo "${db}_shared = host=$MAIN_DIR port=$MAIN_PORT dbname=$db pool_size=1"
+            echo "${db}_session = host=$MAIN_DIR port=$MAIN_PORT dbname=$db pool_size=1 pool_mode=session"
         done
         echo
         echo "[pgbouncer]"

@@ -21,11 +21,13 @@ APP_ROLE = "tenancy_py_app"
 SCHEMA = "py_app"
 
 
-def conninfo(route: str, user: str, shared: bool = False) -> str:
+def conninfo(route: str, user: str, shared: bool = False, session: bool = False) -> str:
     """Connection string for `user` straight to the server or through PgBouncer.
 
     shared: PgBouncer's alias `<db>_shared` of the same database, whose pool
     has one server connection that all its clients take turns on.
+    session: the alias `<db>_session`, one server connection in session
+    pooling mode (clients take turns per connection, not per transaction).
     """
     db = os.environ.get("PGDATABASE", "tenancy_python")
     if route == "direct":
@@ -37,7 +39,7 @@ def conninfo(route: str, user: str, shared: bool = False) -> str:
             pytest.skip("no PgBouncer (TENANCY_PGBOUNCER_HOST/PORT unset)")
         pytest.fail("TENANCY_PGBOUNCER_HOST and TENANCY_PGBOUNCER_PORT must name a running PgBouncer")
     return psycopg.conninfo.make_conninfo(host=host, port=port, user=user,
-                                          dbname=f"{db}_shared" if shared else db)
+                                          dbname=f"{db}_session" if session else f"{db}_shared" if shared else db)
 
 
 @pytest.fixture(scope="session")

@@ -129,3 +129,18 @@ def test_named_prepared_statements_need_prepare_threshold_none(cleanup_shared_se
         for _ in range(10):
             assert first.execute("SELECT 1").fetchone() == (1,)
             assert second.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_session_pooling_resets_the_session_tenant_between_clients(admin):
+    """In session pooling mode PgBouncer runs DISCARD ALL (server_reset_query)
+    when a client leaves: the next client of that server connection starts
+    without the previous client's session tenant."""
+    tenant = new_tenant(admin)
+    session_conninfo = conninfo("pgbouncer", APP_ROLE, session=True)
+    with tenancy.connect(session_conninfo) as first:
+        first.execute("SELECT tenancy.set_tenant(%s, false)", (tenant,))
+        pid = backend_pid(first)
+        assert tenancy.current_tenant(first) == tenant
+    with tenancy.connect(session_conninfo) as second:
+        assert backend_pid(second) == pid, "the same server connection"
+        assert tenancy.current_tenant(second) is None
