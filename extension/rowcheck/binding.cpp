@@ -22,8 +22,10 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 }
 
 #include <string>
@@ -55,6 +57,14 @@ struct Identity {
 std::string role_name(Oid role)
 {
     return pg_call([&] { return std::string(GetUserNameFromId(role, false)); });
+}
+
+bool bindings_installed()
+{
+    return pg_call([] {
+        Oid schema = get_namespace_oid("tenancy", true);
+        return OidIsValid(schema) && OidIsValid(get_relname_relid("role_binding", schema));
+    });
 }
 
 [[noreturn]] void refuse(const Identity &who, int64_t tenant, bool has_bindings)
@@ -105,6 +115,14 @@ void require_may_act_as(int64_t tenant)
         identities.push_back(outer);
     if (identities.empty())
         return;
+    // Between installing this module and ALTER EXTENSION tenancy UPDATE the
+    // installed tables are an older version's, without bindings: applications
+    // keep working, and no role has a binding yet.
+    if (!bindings_installed()) {
+        if (require_binding)
+            refuse(identities.front(), tenant, false);
+        return;
+    }
 
     Oid first = identities.front().role;
     Oid second = identities.back().role;

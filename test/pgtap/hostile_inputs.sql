@@ -12,6 +12,12 @@ CREATE ROLE tap_hostile_nobody;
 CREATE ROLE tap_hostile_target;
 GRANT USAGE ON SCHEMA tenancy TO tap_hostile_nobody;
 
+-- The trigger functions, misused; a partitioned table to protect wrongly.
+CREATE TABLE tap_hostile_misused (n int);
+CREATE TRIGGER misused BEFORE INSERT ON tap_hostile_misused FOR EACH ROW EXECUTE FUNCTION tenancy.truncate_guard();
+CREATE TABLE tap_hostile_parted (tenant_id bigint, n int) PARTITION BY LIST (n);
+CREATE TABLE tap_hostile_parted_1 PARTITION OF tap_hostile_parted FOR VALUES IN (1);
+
 -- call, expected SQLSTATE, why; run as the superuser.
 CREATE TEMP TABLE hostile (n serial, call text, sqlstate text, why text);
 INSERT INTO hostile (call, sqlstate, why) VALUES
@@ -36,7 +42,15 @@ INSERT INTO hostile (call, sqlstate, why) VALUES
     ($$SELECT tenancy.set_tenant_by_api_key(E'tnk_\u00e9\u00e9')$$, 'TN050', 'set_tenant_by_api_key: non-ASCII'),
     ($$SELECT tenancy.set_tenant_by_api_key(''' OR true --')$$, 'TN050', 'set_tenant_by_api_key: SQL as a key'),
     ($$SELECT tenancy.set_tenant_by_api_key(123)$$, '42883', 'set_tenant_by_api_key: an integer key'),
-    ($$SELECT tenancy.set_tenant_by_api_key('k', 'maybe')$$, '22P02', 'set_tenant_by_api_key: not a boolean');
+    ($$SELECT tenancy.set_tenant_by_api_key('k', 'maybe')$$, '22P02', 'set_tenant_by_api_key: not a boolean'),
+    ($$SELECT tenancy.truncate_guard()$$, '39P01', 'truncate_guard called directly'),
+    ($$SELECT tenancy.protect_new_partitions()$$, '39P01', 'protect_new_partitions called directly'),
+    ($$INSERT INTO tap_hostile_misused VALUES (1)$$, '39P01', 'truncate_guard as a row trigger'),
+    ($$CREATE TABLE tap_hostile_x (n int)$$, '39P01', 'protect_new_partitions as a ddl_command_start trigger'),
+    ($$SELECT tenancy.protect('tap_hostile_parted', NULL)$$, '22023', 'protect: NULL column of a partitioned table'),
+    ($$SELECT tenancy.protect('tap_hostile_parted', 'n')$$, '42804', 'protect: a partitioned table on an int column'),
+    ($$SELECT tenancy.protect('tap_hostile_parted', 'nope')$$, '42703', 'protect: a partitioned table, unknown column'),
+    ($$SELECT tenancy.unprotect(0::oid::regclass)$$, '42P01', 'unprotect: relation OID 0');
 
 -- Every function changed or added here that a role without grants must not run.
 CREATE TEMP TABLE forbidden (n serial, call text);
@@ -49,7 +63,10 @@ GRANT SELECT ON hostile, forbidden TO tap_hostile_nobody;
 
 SELECT plan((SELECT count(*)::int FROM hostile) + (SELECT count(*)::int FROM forbidden) + 4);
 
+CREATE EVENT TRIGGER tap_hostile_misused ON ddl_command_start WHEN TAG IN ('CREATE TABLE')
+    EXECUTE FUNCTION tenancy.protect_new_partitions();
 SELECT throws_ok(call, sqlstate, NULL, why) FROM hostile ORDER BY n;
+DROP EVENT TRIGGER tap_hostile_misused;
 
 SET ROLE tap_hostile_nobody;
 SELECT throws_ok(call, '42501', NULL, 'a role without the grant: ' || call) FROM forbidden ORDER BY n;
