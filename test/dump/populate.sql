@@ -45,7 +45,18 @@ SELECT count(*) FROM tenancy.check(repair => true);
 CREATE TABLE shop.membership (member_id bigint NOT NULL, group_id bigint NOT NULL, UNIQUE (member_id, group_id));
 SELECT * FROM tenancy.sync_links('shop.membership', 'member_id', 1, 'group_id', ARRAY[10, 20, 30]);
 SELECT * FROM tenancy.sync_links('shop.membership', 'member_id', 2, 'group_id', ARRAY[20]);
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shop TO dump_app;
+-- A partitioned protected table, two levels deep, with rows of two tenants.
+CREATE TABLE shop.events (tenant_id bigint NOT NULL, at date NOT NULL, what text NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE shop.events_2024 PARTITION OF shop.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+    PARTITION BY HASH (tenant_id);
+CREATE TABLE shop.events_2024_h0 PARTITION OF shop.events_2024 FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE shop.events_2024_h1 PARTITION OF shop.events_2024 FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+SELECT tenancy.protect('shop.events');
+CREATE TABLE shop.events_2025 PARTITION OF shop.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');  -- protected by the event trigger
+INSERT INTO shop.events VALUES (:acme, '2024-03-01', 'signup'), (:globex, '2024-04-01', 'signup'),
+                               (:acme, '2025-02-01', 'login'), (:globex, '2025-02-02', 'login');
+-- GRANT ALL, as applications often get: TRUNCATE is still refused.
+GRANT ALL ON ALL TABLES IN SCHEMA shop TO dump_app;
 -- dump_app may act for acme and globex only.
 SELECT tenancy.bind_role('dump_app', :acme);
 SELECT tenancy.bind_role('dump_app', :globex);

@@ -108,6 +108,19 @@ expect "$dst" "SET ROLE dump_app; DO \$\$BEGIN PERFORM tenancy.set_tenant($umbre
                EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'refused'; END\$\$;
                SELECT coalesce(tenancy.current_tenant()::text, 'none')" "none" \
     "role bindings enforce: the application role cannot act for a tenant it is not bound to"
+expect "$dst" "SET ROLE dump_app; DO \$\$BEGIN PERFORM tenancy.set_tenant($acme, false); END\$\$;
+               DO \$\$BEGIN TRUNCATE shop.orders; EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'refused'; END\$\$;
+               SELECT count(*) FROM shop.orders" "2" \
+    "the TRUNCATE guard enforces: an application role granted ALL cannot truncate"
+expect "$dst" "SET ROLE dump_app; DO \$\$BEGIN PERFORM tenancy.set_tenant($acme, false); END\$\$;
+               SELECT string_agg(what || '@' || tableoid::regclass::text, ',' ORDER BY at)
+                 FROM (SELECT *, tableoid FROM shop.events_2024_h0 UNION ALL SELECT *, tableoid FROM shop.events_2024_h1
+                       UNION ALL SELECT *, tableoid FROM shop.events_2025) e
+                WHERE tenant_id IS DISTINCT FROM $acme" "" \
+    "each partition queried directly shows only the current tenant's rows"
+psql_do -d "$dst" -c "CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+expect "$dst" "SELECT complete FROM tenancy.protected_tables WHERE table_name = 'shop.events_2026'::regclass" "t" \
+    "a partition created after the restore is protected by the restored event trigger"
 next_src=$(value -d "$src" -c "SELECT tenancy.create_tenant('after-dump')")
 expect "$dst" "SELECT tenancy.create_tenant('after-dump')" "$next_src" \
     "the tenant id sequence continues where the source's did"

@@ -17,9 +17,10 @@ SELECT * FROM tenancy.storage_idempotency_key ORDER BY tenant_id, idempotency_ke
 \echo == storage anomalies
 SELECT * FROM tenancy.storage_anomaly ORDER BY id;
 \echo == protected tables
-SELECT tbl::text, tenant_column, added_not_null, foreign_key, index_name, enabled_rls, forced_rls, protected_at
+SELECT tbl::text, tenant_column, added_not_null, foreign_key, index_name, enabled_rls, forced_rls, protected_at,
+       partition_of::text
   FROM tenancy.protected_table ORDER BY 1;
-SELECT table_name::text, not_null, foreign_key, index, rls_enabled, rls_forced, policy, trigger, complete
+SELECT table_name::text, not_null, foreign_key, index, rls_enabled, rls_forced, policy, trigger, truncate_guard, complete
   FROM tenancy.protected_tables ORDER BY 1;
 \echo == required rows
 SELECT id, tbl::text, template, created_at FROM tenancy.required_row ORDER BY id;
@@ -41,5 +42,8 @@ SELECT tgrelid::regclass, tgname, tgenabled, pg_get_triggerdef(oid)
 SELECT 'orders', id, tenant_id, item FROM shop.orders ORDER BY id;
 SELECT 'apps', tenant_id, name FROM shop.apps ORDER BY 2, 3;
 SELECT 'membership', member_id, group_id FROM shop.membership ORDER BY 2, 3;
+SELECT 'events', tableoid::regclass, tenant_id, at, what FROM shop.events ORDER BY 3, 4;
+\echo == event triggers
+SELECT evtname, evtevent, evtenabled, evttags FROM pg_event_trigger ORDER BY 1;
 \echo == check
 SELECT tenant, problem, object, detail, repaired FROM tenancy.check() ORDER BY 1, 2, 3;

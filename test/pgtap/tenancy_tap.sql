@@ -4,7 +4,7 @@
 -- argument errors, that is_isolated leaves nothing behind, and its pinned
 -- search_path.
 BEGIN;
-SELECT plan(97);
+SELECT plan(109);
 
 CREATE ROLE tap_tt_owner;
 CREATE ROLE tap_tt_app;
@@ -137,6 +137,58 @@ SELECT * FROM check_test(
     false, 'is_isolated on a table without a tenant column',
     'table tap_tt.plans is isolated between tenants for role tap_tt_app',
     'tap_tt.plans is not protected (tenancy.protect) and has no tenant_id column');
+
+-- An application role granted ALL, as `GRANT ALL ON ALL TABLES` gives it:
+-- TRUNCATE is refused by protect's TRUNCATE guard, so it stays isolated.
+CREATE ROLE tap_tt_all;
+GRANT USAGE ON SCHEMA tenancy TO tap_tt_all;
+GRANT USAGE ON SCHEMA tap_tt TO tap_tt_all;
+GRANT ALL ON tap_tt.orders TO tap_tt_all;
+SELECT * FROM check_test(
+    tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_all', '{"item": "book"}'),
+    true, 'is_isolated for a role granted ALL',
+    'table tap_tt.orders is isolated between tenants for role tap_tt_all', '');
+SET ROLE tap_tt_owner;
+ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_truncate_guard;
+RESET ROLE;
+SELECT * FROM check_test(
+    tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_all', '{"item": "book"}'),
+    false, 'is_isolated for a role granted ALL once the TRUNCATE guard is off',
+    'table tap_tt.orders is isolated between tenants for role tap_tt_all',
+    'TRUNCATE on tap_tt.orders: changed tenant A''s rows (1 row(s) before, 0 after)');
+SET ROLE tap_tt_owner;
+ALTER TABLE tap_tt.orders ENABLE TRIGGER tenancy_truncate_guard;
+
+-- A partitioned table, two levels deep: every partition is tried directly.
+CREATE TABLE tap_tt.events (tenant_id bigint NOT NULL, at date NOT NULL, what text NOT NULL)
+    PARTITION BY RANGE (at);
+CREATE TABLE tap_tt.events_2024 PARTITION OF tap_tt.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+    PARTITION BY HASH (tenant_id);
+CREATE TABLE tap_tt.events_2024_h0 PARTITION OF tap_tt.events_2024 FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE tap_tt.events_2024_h1 PARTITION OF tap_tt.events_2024 FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE TABLE tap_tt.events_2025 PARTITION OF tap_tt.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+GRANT ALL ON tap_tt.events, tap_tt.events_2024, tap_tt.events_2024_h0, tap_tt.events_2024_h1, tap_tt.events_2025
+    TO tap_tt_all;
+SELECT tenancy.protect('tap_tt.events');
+RESET ROLE;
+SELECT * FROM check_test(
+    tenancy_tap.is_isolated('tap_tt.events', 'tap_tt_all', '{"at": "2024-06-01", "what": "login"}'),
+    true, 'is_isolated on a protected partitioned table, through it and each partition',
+    'table tap_tt.events is isolated between tenants for role tap_tt_all', '');
+-- A partition whose policy is gone is reached directly, though not through the parent.
+SET ROLE tap_tt_owner;
+CREATE POLICY everything ON tap_tt.events_2024_h0 USING (true);
+CREATE POLICY everything ON tap_tt.events_2024_h1 USING (true);
+RESET ROLE;
+SELECT * FROM check_test(
+    tenancy_tap.is_isolated('tap_tt.events', 'tap_tt_all', '{"at": "2024-06-01", "what": "login"}'),
+    false, 'is_isolated on a partitioned table with a leaky partition',
+    'table tap_tt.events is isolated between tenants for role tap_tt_all',
+    'SELECT on tap_tt\.events_2024_h[01]: read 1 row\(s\) of other tenants', true);
+SET ROLE tap_tt_owner;
+DROP POLICY everything ON tap_tt.events_2024_h0;
+DROP POLICY everything ON tap_tt.events_2024_h1;
+RESET ROLE;
 
 -- The form for two existing tenants and their own rows.
 SELECT tenancy.create_tenant('tap-tt-a') AS ta, tenancy.create_tenant('tap-tt-b') AS tb,
