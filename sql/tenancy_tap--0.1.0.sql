@@ -524,6 +524,39 @@ AS $$ SELECT tenancy_tap.all_protected(schema, '{}'::name[], description) $$;
 COMMENT ON FUNCTION tenancy_tap.all_protected(name, text)
     IS 'TAP: every table of the schema is protected with all its parts';
 
+-- no_audit_findings --------------------------------------------------------------------
+
+-- Findings of severity error and warning fail the test; info findings (what
+-- the audit notes without calling it a hazard) are shown as diagnostics.
+CREATE FUNCTION tenancy_tap.no_audit_findings(schema name, description text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    findings text;
+    notes text;
+BEGIN
+    PERFORM tenancy_tap._required(schema, 'schema');
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) schema) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_schema_name',
+            MESSAGE = pg_catalog.format('schema "%s" does not exist', schema);
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s %s: %s', a.severity, a.hazard, a.object, a.explanation)
+               OPERATOR(pg_catalog.||) coalesce(E'\n    fix: ' OPERATOR(pg_catalog.||) a.fix, ''),
+               E'\n' ORDER BY a.severity, a.hazard, a.object) FILTER (WHERE a.severity OPERATOR(pg_catalog.<>) 'info'),
+           pg_catalog.string_agg(pg_catalog.format('%s: %s %s: %s', a.severity, a.hazard, a.object, a.explanation),
+               E'\n' ORDER BY a.hazard, a.object) FILTER (WHERE a.severity OPERATOR(pg_catalog.=) 'info')
+      INTO findings, notes
+      FROM tenancy.audit(schema) AS a;
+    RETURN tenancy_tap._tap(findings IS NULL,
+        coalesce(description, pg_catalog.format('tenancy.audit finds no hazard in schema %s', schema)),
+        pg_catalog.concat_ws(E'\n', findings, notes));
+END
+$$;
+COMMENT ON FUNCTION tenancy_tap.no_audit_findings(name, text)
+    IS 'TAP: tenancy.audit reports no error or warning for the schema (info findings are shown, not failed)';
+
 -- required_rows_present --------------------------------------------------------------
 
 CREATE FUNCTION tenancy_tap.required_rows_present(description text DEFAULT NULL)

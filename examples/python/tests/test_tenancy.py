@@ -150,3 +150,19 @@ def test_check_finds_and_repairs_a_missing_required_row(conn, admin):
     assert [p for p in tenancy.check(conn) if p.object == apps] == []
     with tenancy.tenant_transaction(conn, tenant) as cur:
         assert cur.execute(f"SELECT name FROM {apps}").fetchall() == [("public",)]
+
+
+# ---- registry -------------------------------------------------------------------------
+
+def test_create_tenant_passes_the_given_arguments_and_keeps_sql_defaults(admin):
+    slug = "py-" + uuid.uuid4().hex[:16]
+    full = tenancy.create_tenant(admin, slug, name="Acme", storage_quota=5000, settings={"plan": "pro"})
+    row = admin.execute("SELECT slug, name, storage_quota, settings FROM tenancy.tenant WHERE id = %s", (full,)).fetchone()
+    assert row == (slug, "Acme", 5000, {"plan": "pro"})
+    bare = new_tenant(admin)
+    row = admin.execute("SELECT name, storage_quota, settings FROM tenancy.tenant WHERE id = %s", (bare,)).fetchone()
+    assert row == (None, 10737418240, {})
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        tenancy.create_tenant(admin, slug)
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        tenancy.create_tenant(admin, "Not A Slug!")
