@@ -14,6 +14,7 @@ void register_storage_commands(CLI::App& app, Context& ctx); // cmd_storage.cpp
 void register_links_commands(CLI::App& app, Context& ctx);   // cmd_links.cpp
 void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
 void register_binding_commands(CLI::App& app, Context& ctx); // cmd_binding.cpp
+void register_audit_commands(CLI::App& app, Context& ctx);   // cmd_audit.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -25,6 +26,7 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_links_commands,
     register_check_commands,
     register_binding_commands,
+    register_audit_commands,
 };
 
 }  // namespace tenancyctl

@@ -50,7 +50,11 @@ INSERT INTO hostile (call, sqlstate, why) VALUES
     ($$SELECT tenancy.protect('tap_hostile_parted', NULL)$$, '22023', 'protect: NULL column of a partitioned table'),
     ($$SELECT tenancy.protect('tap_hostile_parted', 'n')$$, '42804', 'protect: a partitioned table on an int column'),
     ($$SELECT tenancy.protect('tap_hostile_parted', 'nope')$$, '42703', 'protect: a partitioned table, unknown column'),
-    ($$SELECT tenancy.unprotect(0::oid::regclass)$$, '42P01', 'unprotect: relation OID 0');
+    ($$SELECT tenancy.unprotect(0::oid::regclass)$$, '42P01', 'unprotect: relation OID 0'),
+    ($$SELECT * FROM tenancy.audit('')$$, '3F000', 'audit: empty schema name'),
+    ($$SELECT * FROM tenancy.audit(repeat('s', 1000))$$, '3F000', 'audit: a schema name longer than a name'),
+    ($$SELECT * FROM tenancy.audit('"; DROP SCHEMA public; --')$$, '3F000', 'audit: SQL as a schema name'),
+    ($$SELECT * FROM tenancy.audit(42)$$, '42883', 'audit: a number for the schema');
 
 -- Every function changed or added here that a role without grants must not run.
 CREATE TEMP TABLE forbidden (n serial, call text);
@@ -58,10 +62,12 @@ INSERT INTO forbidden (call) VALUES
     ($$SELECT tenancy.bind_role('tap_hostile_target', 1)$$),
     ($$SELECT tenancy.unbind_role('tap_hostile_target', 1)$$),
     ($$SELECT tenancy.set_tenant_by_api_key('tnk_x')$$),
-    ($$SELECT * FROM tenancy.role_bindings$$);
+    ($$SELECT * FROM tenancy.role_bindings$$),
+    ($$SELECT * FROM tenancy.audit()$$),
+    ($$SELECT * FROM tenancy.isolation_hazards$$);
 GRANT SELECT ON hostile, forbidden TO tap_hostile_nobody;
 
-SELECT plan((SELECT count(*)::int FROM hostile) + (SELECT count(*)::int FROM forbidden) + 4);
+SELECT plan((SELECT count(*)::int FROM hostile) + (SELECT count(*)::int FROM forbidden) + 6);
 
 CREATE EVENT TRIGGER tap_hostile_misused ON ddl_command_start WHEN TAG IN ('CREATE TABLE')
     EXECUTE FUNCTION tenancy.protect_new_partitions();
@@ -71,6 +77,9 @@ DROP EVENT TRIGGER tap_hostile_misused;
 SET ROLE tap_hostile_nobody;
 SELECT throws_ok(call, '42501', NULL, 'a role without the grant: ' || call) FROM forbidden ORDER BY n;
 RESET ROLE;
+
+CREATE TABLE tap_hostile_tenanted (tenant_id bigint);
+CREATE TEMP TABLE audit_before AS SELECT * FROM tenancy.audit() WHERE hazard NOT LIKE 'binding%';
 
 -- A hostile search_path: objects that shadow pg_catalog's must not be used.
 CREATE SCHEMA tap_hostile_evil;
@@ -83,6 +92,10 @@ SELECT is(tenancy.bind_role('tap_hostile_target', :t), true, 'hostile search_pat
 SELECT cmp_ok((SELECT bound_at FROM tenancy.role_binding WHERE role = 'tap_hostile_target'::regrole), '>',
               '2000-01-01'::timestamptz, 'hostile search_path: bind_role does not use a shadowing now()');
 SELECT is(tenancy.set_tenant_by_api_key(:'key'), :t::bigint, 'hostile search_path: set_tenant_by_api_key resolves the key');
+SELECT set_eq($$SELECT * FROM tenancy.audit() WHERE hazard NOT LIKE 'binding%'$$, 'SELECT * FROM audit_before',
+              'hostile search_path: the audit finds the same hazards');
+SELECT ok((SELECT fix FROM tenancy.audit() WHERE object = 'public.tap_hostile_tenanted') LIKE '%''public.tap_hostile_tenanted''%',
+          'hostile search_path: the audit names objects with their schema');
 SET client_min_messages = error;
 SELECT is(tenancy.unbind_role('tap_hostile_target', :t), true, 'hostile search_path: unbind_role works');
 RESET client_min_messages;

@@ -55,6 +55,16 @@ struct RoleBinding {
     std::string bound_at;      // ISO 8601
 };
 // ---- end of tenant binding types ---------------------------------------------
+// ---- Isolation audit: types (docs/security.md, "The isolation audit") -------
+// One row of tenancy.audit().
+struct AuditFinding {
+    std::string severity;             // "error", "warning" or "info"
+    std::string hazard;               // stable short code, e.g. "unprotected_tenant_table"
+    std::string object;
+    std::string explanation;
+    std::optional<std::string> fix;   // a statement to run, or none when a person must decide
+};
+// ---- end of isolation audit types --------------------------------------------
 
 class Client {
 public:
@@ -143,6 +153,11 @@ public:
     // for every key that is not valid, TenantNotActive if it is suspended.
     TenantId set_tenant_by_api_key(const std::string& key, bool is_local = true);
     // ---- end of tenant binding ----
+    // ---- Isolation audit (client/src/audit.cpp, docs/security.md) ----
+    // Every schema of the application (and findings about role bindings and
+    // grants) when `schema` is empty; errors first.
+    std::vector<AuditFinding> audit(const std::optional<std::string>& schema = std::nullopt);
+    // ---- end of isolation audit ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }
