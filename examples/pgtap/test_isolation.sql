@@ -1,10 +1,13 @@
 -- A user's own pgTAP test of tenant isolation (docs/testing.md).
 -- Run with: pg_prove -d app_test examples/pgtap/test_isolation.sql
 BEGIN;
-SELECT plan(5);
+SELECT plan(6);
 
 -- Every table of schema app is protected, but the shared plans table.
 SELECT tenancy_tap.all_protected('app', exempt => ARRAY['plans']);
+-- tenancy.audit finds nothing: no unique key or foreign key without the
+-- tenant column, no view or function that bypasses the policies, ...
+SELECT tenancy_tap.no_audit_findings('app');
 
 -- One line per table: two throwaway tenants, a row of the first written with
 -- the sample's values, and every route by which the second could reach it

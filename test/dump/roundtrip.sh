@@ -4,7 +4,8 @@
 # link tables, protected tables with rows of several tenants, a
 # required-row rule and role bindings (test/dump/populate.sql) is dumped with pg_dump -Fc and
 # restored with pg_restore into a new database.  The restored database must
-# describe the same (test/dump/state.sql, compared section by section) and
+# describe the same (test/dump/state.sql, compared section by section, the
+# findings of tenancy.audit() included) and
 # behave the same: keys resolve, a retried storage adjustment is still
 # counted once, the policies, guard triggers and bindings enforce, check() is clean,
 # the identity sequences continue where they were, ALTER EXTENSION UPDATE

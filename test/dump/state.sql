@@ -45,5 +45,7 @@ SELECT 'membership', member_id, group_id FROM shop.membership ORDER BY 2, 3;
 SELECT 'events', tableoid::regclass, tenant_id, at, what FROM shop.events ORDER BY 3, 4;
 \echo == event triggers
 SELECT evtname, evtevent, evtenabled, evttags FROM pg_event_trigger ORDER BY 1;
+\echo == audit
+SELECT severity, hazard, object, explanation, fix FROM tenancy.audit() ORDER BY 1, 2, 3;
 \echo == check
 SELECT tenant, problem, object, detail, repaired FROM tenancy.check() ORDER BY 1, 2, 3;

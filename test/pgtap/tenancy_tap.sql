@@ -4,7 +4,7 @@
 -- argument errors, that is_isolated leaves nothing behind, and its pinned
 -- search_path.
 BEGIN;
-SELECT plan(109);
+SELECT plan(122);
 
 CREATE ROLE tap_tt_owner;
 CREATE ROLE tap_tt_app;
@@ -311,6 +311,58 @@ SELECT throws_ok($$SELECT tenancy_tap.all_protected(NULL)$$, '22023',
                  'argument schema must not be NULL', 'all_protected: a NULL schema is 22023');
 SELECT throws_ok($$SELECT tenancy_tap.all_protected('tap_tt', NULL::name[])$$, '22023',
                  'argument exempt must not be NULL', 'all_protected: a NULL exemption list is 22023');
+
+-- no_audit_findings --------------------------------------------------------------------
+
+-- A clean schema: an ordinary owner, the tenant column first in every key.
+CREATE SCHEMA tap_tt_clean AUTHORIZATION tap_tt_owner;
+SET ROLE tap_tt_owner;
+CREATE TABLE tap_tt_clean.docs (tenant_id bigint NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY,
+                                title text NOT NULL, PRIMARY KEY (tenant_id, id));
+SELECT tenancy.protect('tap_tt_clean.docs');
+RESET ROLE;
+SELECT * FROM check_test(
+    tenancy_tap.no_audit_findings('tap_tt_clean'),
+    true, 'no_audit_findings on a clean schema',
+    'tenancy.audit finds no hazard in schema tap_tt_clean', '');
+SET ROLE tap_tt_owner;
+CREATE POLICY open ON tap_tt_clean.docs USING (true);
+CREATE UNIQUE INDEX docs_title ON tap_tt_clean.docs (title);
+CREATE TABLE tap_tt_clean.notes (tenant_id bigint, body text);
+RESET ROLE;
+SELECT * FROM check_test(
+    tenancy_tap.no_audit_findings('tap_tt_clean', 'the clean schema stays clean'),
+    false, 'no_audit_findings with a permissive policy, a unique index and a table without protection',
+    'the clean schema stays clean',
+    '^error: permissive_policy open on tap_tt_clean\.docs: a permissive policy besides tenancy_isolation[^\n]*\n'
+    'error: unique_without_tenant tap_tt_clean\.docs_title on tap_tt_clean\.docs: unique on \(title\)[^\n]*\n'
+    '    fix: DROP INDEX tap_tt_clean\.docs_title; CREATE UNIQUE INDEX docs_title ON tap_tt_clean\.docs \(tenant_id, title\);\n'
+    'error: unprotected_tenant_table tap_tt_clean\.notes: has the tenant column tenant_id but is not protected[^\n]*\n'
+    '    fix: SELECT tenancy\.protect\(''tap_tt_clean\.notes'', ''tenant_id''\);$',
+    true);
+-- Warnings fail it too: a table owned by a superuser, which FORCE ROW LEVEL
+-- SECURITY does not filter.
+SET ROLE tap_tt_owner;
+DROP POLICY open ON tap_tt_clean.docs;
+DROP INDEX tap_tt_clean.docs_title;
+DROP TABLE tap_tt_clean.notes;
+RESET ROLE;
+ALTER TABLE tap_tt_clean.docs OWNER TO postgres;
+SELECT * FROM check_test(
+    tenancy_tap.no_audit_findings('tap_tt_clean'),
+    false, 'no_audit_findings with a warning',
+    'tenancy.audit finds no hazard in schema tap_tt_clean',
+    '^warning: privileged_table_owner tap_tt_clean\.docs: ', true);
+ALTER TABLE tap_tt_clean.docs OWNER TO tap_tt_owner;
+SELECT * FROM check_test(tenancy_tap.no_audit_findings('tap_tt_clean'), true, 'no_audit_findings once fixed');
+SELECT throws_ok($$SELECT tenancy_tap.no_audit_findings(NULL)$$, '22023',
+                 'argument schema must not be NULL', 'no_audit_findings: a NULL schema is 22023');
+SELECT throws_ok($$SELECT tenancy_tap.no_audit_findings('tap_tt_no_such_schema')$$, '3F000',
+                 'schema "tap_tt_no_such_schema" does not exist', 'no_audit_findings: an unknown schema is 3F000');
+SET ROLE tap_tt_nogrant;
+SELECT throws_ok($$SELECT tenancy_tap.no_audit_findings('tap_tt_clean')$$, '42501', NULL,
+                 'no_audit_findings: a role without EXECUTE on tenancy.audit is refused');
+RESET ROLE;
 
 -- required_rows_present --------------------------------------------------------------------
 
