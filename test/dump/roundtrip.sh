@@ -66,6 +66,20 @@ fresh_db "$src"
 psql_do -d "$src" -f "$here/populate.sql" >"$work/populate.out" 2>&1 \
     || { fail "populating the source database:"; cat "$work/populate.out"; exit 1; }
 
+# Every table and sequence of the extension is marked for pg_dump, so one
+# added later cannot silently be left out of backups.
+unmarked=$(value -d "$src" -c "
+    SELECT coalesce(string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text), '')
+      FROM pg_depend d
+      JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass
+      JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tenancy'
+     WHERE d.deptype = 'e' AND c.relkind IN ('r', 'p', 'S') AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))")
+if [ -z "$unmarked" ]; then
+    pass "every table and sequence of the extension is marked with pg_extension_config_dump"
+else
+    fail "tables or sequences of the extension that pg_dump would leave out: $unmarked"
+fi
+
 # ---- dump, restore into a new database ------------------------------------------------
 value -d "$src" -f "$here/state.sql" >"$work/$src.state" 2>&1
 if pg_dump -Fc -d "$src" -f "$work/src.dump" 2>"$work/dump.err"; then
