@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import pg_tenancy as tenancy  # noqa: E402
 
 APP_ROLE = "tenancy_py_app"
+BOUND_ROLE = "tenancy_py_bound"  # a role bound to tenants (tenancy.bind_role)
 SCHEMA = "py_app"
 
 
@@ -55,6 +56,9 @@ def schema(admin):
     admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
     admin.execute(f"""
         DO $$BEGIN CREATE ROLE {APP_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+        DO $$BEGIN CREATE ROLE {BOUND_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+        GRANT USAGE ON SCHEMA tenancy TO {BOUND_ROLE};
+        GRANT EXECUTE ON FUNCTION tenancy.set_tenant(bigint, boolean) TO {BOUND_ROLE};
         GRANT USAGE ON SCHEMA tenancy TO {APP_ROLE};
         GRANT EXECUTE ON FUNCTION tenancy.set_tenant(bigint, boolean),
             tenancy.adjust_storage(bigint, bigint, text, text), tenancy.storage(bigint),

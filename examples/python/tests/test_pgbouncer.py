@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 import pg_tenancy as tenancy
-from conftest import APP_ROLE, SCHEMA, conninfo, new_tenant
+from conftest import APP_ROLE, BOUND_ROLE, SCHEMA, conninfo, new_tenant
 
 ORDERS = f"{SCHEMA}.orders"
 CLIENTS = 6
@@ -144,3 +144,20 @@ def test_session_pooling_resets_the_session_tenant_between_clients(admin):
     with tenancy.connect(session_conninfo) as second:
         assert backend_pid(second) == pid, "the same server connection"
         assert tenancy.current_tenant(second) is None
+
+
+def test_tenant_binding_holds_through_the_pooler(admin):
+    """PgBouncer logs in to the server as the client's user, so the bindings
+    of that user apply to its transactions (docs/deployment.md)."""
+    mine, other = new_tenant(admin), new_tenant(admin)
+    admin.execute("SELECT tenancy.bind_role(%s, %s)", (BOUND_ROLE, mine))
+    try:
+        with tenancy.connect(conninfo("pgbouncer", BOUND_ROLE)) as conn:
+            with tenancy.tenant_transaction(conn, mine):
+                assert tenancy.current_tenant(conn) == mine
+            with pytest.raises(psycopg.errors.InsufficientPrivilege) as raised:
+                with tenancy.tenant_transaction(conn, other):
+                    pytest.fail("a bound role acted as another tenant")
+            assert BOUND_ROLE in str(raised.value) and str(other) in str(raised.value)
+    finally:
+        admin.execute("SELECT tenancy.unbind_role(%s, %s)", (BOUND_ROLE, mine))
