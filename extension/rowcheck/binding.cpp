@@ -114,12 +114,15 @@ BindingRelations binding_relations()
 // own catalogs: set_tenant runs in every request, and a statement through
 // SPI (planning, executor start-up) would cost it several times what the
 // rest of set_tenant costs.  Sees what the current statement's snapshot
-// sees, as a read-only SPI statement would.
-Found probe(const BindingRelations &relations, const std::vector<Oid> &roles, int64_t tenant)
+// sees, as a read-only SPI statement would, or with `latest` what is
+// committed now and what this transaction wrote so far (unbind_role's own
+// DELETE).
+Found probe(const BindingRelations &relations, const std::vector<Oid> &roles, int64_t tenant, bool latest = false)
 {
     Found found;
     pg_call([&] {
-        Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+        Snapshot snapshot = latest ? GetLatestSnapshot()
+                                   : ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
         Relation table = table_open(relations.table, AccessShareLock);
         for (Oid role : roles) {
             // First (role, tenant): the answer when it is bound; then (role)
@@ -222,7 +225,8 @@ bool acts_as_any_tenant(Oid role)
 bool has_bindings(Oid role)
 {
     BindingRelations relations = binding_relations();
-    return OidIsValid(relations.table) && OidIsValid(relations.key) && probe(relations, member_of(role), 0).any;
+    return OidIsValid(relations.table) && OidIsValid(relations.key) &&
+           probe(relations, member_of(role), 0, true).any;
 }
 
 bool binding_required() { return require_binding; }

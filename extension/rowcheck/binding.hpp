@@ -34,7 +34,8 @@ void require_may_act_as(int64_t tenant);
 // member of tenancy_admin.
 bool acts_as_any_tenant(Oid role);
 
-// Whether `role` has a binding, its own or through a role it is a member of.
+// Whether `role` has a binding, its own or through a role it is a member of,
+// counting what this transaction changed so far.
 bool has_bindings(Oid role);
 
 // The value of tenancy.require_binding.
