@@ -14,19 +14,31 @@
 // directly or indirectly, as pg_has_role(..., 'MEMBER') counts them, so a
 // group role can be bound once for all its members.
 //
-// Reads tenancy.role_binding and pg_auth_members; changes nothing.
+// Reads tenancy.role_binding and the catalog cache of pg_auth_members;
+// changes nothing.
 #include "rowcheck/binding.hpp"
 
-#include "shared/spi.hpp"
+#include "shared/boundary.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_auth_members.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "catalog/namespace.h"
 #include "utils/acl.h"
+#include "utils/catcache.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 }
+
+#include <algorithm>
 
 #include <string>
 #include <vector>
@@ -37,17 +49,106 @@ namespace {
 
 bool require_binding = false;
 
+// Columns of tenancy.role_binding (sql/install/binding.sql), in order.
+constexpr AttrNumber Anum_role_binding_role = 1;
+constexpr AttrNumber Anum_role_binding_tenant_id = 2;
+
 constexpr const char *kAdminRole = "tenancy_admin";
 
-// The roles a role is a member of, directly or indirectly, itself included:
-// the recursive part of the statements below ($1 is the role).
-#define TENANCY_MEMBER_OF(identities)                                                        \
-    "WITH RECURSIVE member_of (identity, role) AS ("                                         \
-    "    SELECT i.role, i.role FROM (VALUES " identities ") AS i (role)"                     \
-    "  UNION"                                                                                \
-    "    SELECT m.identity, a.roleid FROM member_of m"                                       \
-    "      JOIN pg_catalog.pg_auth_members a ON a.member OPERATOR(pg_catalog.=) m.role"     \
-    ")"
+// The roles `role` is a member of, directly or indirectly, itself included,
+// read from the catalog cache as PostgreSQL's own membership checks do: a
+// handful of roles, whatever the number of bindings.
+std::vector<Oid> member_of(Oid role)
+{
+    std::vector<Oid> roles{role};
+    for (size_t next = 0; next < roles.size(); ++next) {
+        Oid member = roles[next];
+        int count = 0;
+        // Copied out of the cache list inside the PostgreSQL call, so that
+        // the list is released before any C++ allocation can throw.
+        Oid *granted = pg_call([&] {
+            CatCList *list = SearchSysCacheList1(AUTHMEMMEMROLE, ObjectIdGetDatum(member));
+            auto *oids = static_cast<Oid *>(palloc(sizeof(Oid) * (list->n_members + 1)));
+            for (int i = 0; i < list->n_members; ++i)
+                oids[i] = reinterpret_cast<Form_pg_auth_members>(GETSTRUCT(&list->members[i]->tuple))->roleid;
+            count = list->n_members;
+            ReleaseSysCacheList(list);
+            return oids;
+        });
+        for (int i = 0; i < count; ++i)
+            if (std::find(roles.begin(), roles.end(), granted[i]) == roles.end())
+                roles.push_back(granted[i]);
+        pfree(granted);
+    }
+    return roles;
+}
+
+// Whether any of `roles` has a binding, and whether one is to `tenant`.
+struct Found {
+    bool any = false;
+    bool this_tenant = false;
+};
+
+// The relations tenancy.role_binding and its primary key (role, tenant_id),
+// or InvalidOid between installing this module and ALTER EXTENSION tenancy
+// UPDATE, while the installed tables are an older version's.
+struct BindingRelations {
+    Oid table = InvalidOid;
+    Oid key = InvalidOid;
+};
+
+BindingRelations binding_relations()
+{
+    return pg_call([] {
+        BindingRelations r;
+        Oid schema = get_namespace_oid("tenancy", true);
+        if (OidIsValid(schema)) {
+            r.table = get_relname_relid("role_binding", schema);
+            r.key = get_relname_relid("role_binding_pkey", schema);
+        }
+        return r;
+    });
+}
+
+// Probes the primary key of role_binding directly, as PostgreSQL reads its
+// own catalogs: set_tenant runs in every request, and a statement through
+// SPI (planning, executor start-up) would cost it several times what the
+// rest of set_tenant costs.  Sees what the current statement's snapshot
+// sees, as a read-only SPI statement would, or with `latest` what is
+// committed now and what this transaction wrote so far (unbind_role's own
+// DELETE).
+Found probe(const BindingRelations &relations, const std::vector<Oid> &roles, int64_t tenant, bool latest = false)
+{
+    Found found;
+    pg_call([&] {
+        Snapshot snapshot = latest ? GetLatestSnapshot()
+                                   : ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+        Relation table = table_open(relations.table, AccessShareLock);
+        for (Oid role : roles) {
+            // First (role, tenant): the answer when it is bound; then (role)
+            // alone, unless a binding was found already.
+            for (int keys = 2; keys >= 1; --keys) {
+                if (keys == 1 && found.any)
+                    break;
+                ScanKeyData key[2];
+                ScanKeyInit(&key[0], Anum_role_binding_role, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
+                ScanKeyInit(&key[1], Anum_role_binding_tenant_id, BTEqualStrategyNumber, F_INT8EQ,
+                            Int64GetDatum(tenant));
+                SysScanDesc scan = systable_beginscan(table, relations.key, true, snapshot, keys, key);
+                bool hit = HeapTupleIsValid(systable_getnext(scan));
+                systable_endscan(scan);
+                if (hit) {
+                    found.any = true;
+                    found.this_tenant = found.this_tenant || keys == 2;
+                }
+            }
+            if (found.this_tenant)
+                break;
+        }
+        table_close(table, AccessShareLock);
+    });
+    return found;
+}
 
 struct Identity {
     Oid role;
@@ -57,14 +158,6 @@ struct Identity {
 std::string role_name(Oid role)
 {
     return pg_call([&] { return std::string(GetUserNameFromId(role, false)); });
-}
-
-bool bindings_installed()
-{
-    return pg_call([] {
-        Oid schema = get_namespace_oid("tenancy", true);
-        return OidIsValid(schema) && OidIsValid(get_relname_relid("role_binding", schema));
-    });
 }
 
 [[noreturn]] void refuse(const Identity &who, int64_t tenant, bool has_bindings)
@@ -94,18 +187,6 @@ void define_settings()
 
 void require_may_act_as(int64_t tenant)
 {
-    // For each identity (the same role twice when no SET ROLE is in effect):
-    // how many bindings it has through its memberships, and whether one of
-    // them is `tenant`.
-    static spi::Statement bindings(
-        TENANCY_MEMBER_OF("($1), ($2)")
-        "SELECT m.identity::pg_catalog.int8, pg_catalog.count(b.tenant_id),"
-        "       coalesce(pg_catalog.bool_or(b.tenant_id OPERATOR(pg_catalog.=) $3), false)"
-        "  FROM member_of m"
-        "  LEFT JOIN tenancy.role_binding b ON b.role::pg_catalog.oid OPERATOR(pg_catalog.=) m.role"
-        " GROUP BY m.identity",
-        {OIDOID, OIDOID, INT8OID});
-
     std::vector<Identity> identities;
     Identity session{GetSessionUserId(), "the session user"};
     Identity outer{GetOuterUserId(), "the role set with SET ROLE"};
@@ -118,29 +199,16 @@ void require_may_act_as(int64_t tenant)
     // Between installing this module and ALTER EXTENSION tenancy UPDATE the
     // installed tables are an older version's, without bindings: applications
     // keep working, and no role has a binding yet.
-    if (!bindings_installed()) {
+    BindingRelations relations = binding_relations();
+    if (!OidIsValid(relations.table) || !OidIsValid(relations.key)) {
         if (require_binding)
             refuse(identities.front(), tenant, false);
         return;
     }
-
-    Oid first = identities.front().role;
-    Oid second = identities.back().role;
-    uint64 rows = bindings.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(first), false),
-                                    spi::datum_param(OIDOID, ObjectIdGetDatum(second), false),
-                                    spi::int8_param(tenant)},
-                                   true);
     for (const Identity &who : identities) {
-        for (uint64 i = 0; i < rows; ++i) {
-            if (static_cast<Oid>(spi::get_int64(i, 1).value_or(0)) != who.role)
-                continue;
-            int64_t count = spi::get_int64(i, 2).value_or(0);
-            bool bound_here = spi::get_bool(i, 3).value_or(false);
-            if (bound_here)
-                break;
-            if (count > 0 || require_binding)
-                refuse(who, tenant, count > 0);
-        }
+        Found found = probe(relations, member_of(who.role), tenant);
+        if (!found.this_tenant && (found.any || require_binding))
+            refuse(who, tenant, found.any);
     }
 }
 
@@ -156,17 +224,12 @@ bool acts_as_any_tenant(Oid role)
 
 bool has_bindings(Oid role)
 {
-    static spi::Statement any(
-        TENANCY_MEMBER_OF("($1)")
-        "SELECT EXISTS (SELECT FROM member_of m JOIN tenancy.role_binding b"
-        "                 ON b.role::pg_catalog.oid OPERATOR(pg_catalog.=) m.role)",
-        {OIDOID});
-    return any.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(role), false)}, false) == 1 &&
-           spi::get_bool(0, 1).value_or(false);
+    BindingRelations relations = binding_relations();
+    return OidIsValid(relations.table) && OidIsValid(relations.key) &&
+           probe(relations, member_of(role), 0, true).any;
 }
 
 bool binding_required() { return require_binding; }
 
-#undef TENANCY_MEMBER_OF
 
 } // namespace tenancy::binding

@@ -27,15 +27,15 @@ void define_settings();
 //  * a role without bindings may act as any tenant, unless
 //    tenancy.require_binding is on.
 // The current user of SECURITY DEFINER functions (set_tenant's own included)
-// plays no part.  Needs an open spi::Connection.
+// plays no part.
 void require_may_act_as(int64_t tenant);
 
 // Whether `role` acts as any tenant whatever its bindings: a superuser or a
 // member of tenancy_admin.
 bool acts_as_any_tenant(Oid role);
 
-// Whether `role` has a binding, its own or through a role it is a member of.
-// Needs an open spi::Connection.
+// Whether `role` has a binding, its own or through a role it is a member of,
+// counting what this transaction changed so far.
 bool has_bindings(Oid role);
 
 // The value of tenancy.require_binding.

@@ -147,16 +147,20 @@ TENANCY_FUNCTION(tenancy_protect)
                         ", which is protected on column " + root->column,
                     {}, "A partition is protected on its partitioned table's tenant column.");
     std::optional<Oid> through = root ? std::optional<Oid>(root->relid) : std::nullopt;
+    // Every partition is checked and locked before anything changes: the
+    // partitioned table's NOT NULL and index reach into them.
+    std::vector<Oid> below;
+    if (kind == RELKIND_PARTITIONED_TABLE) {
+        below = partitions::members(relid);
+        own_and_lock(below);
+        for (Oid member : below)
+            protect::validate_protectable(protect::describe(member, table.column));
+    }
     protect::protect_one(table, through);
 
     if (kind == RELKIND_PARTITIONED_TABLE) {
-        std::vector<Oid> below = partitions::members(relid);
-        own_and_lock(below);
-        for (Oid member : below) {
-            protect::Table m = protect::describe(member, table.column);
-            protect::validate_protectable(m);
-            protect::protect_one(m, through ? *through : relid);
-        }
+        for (Oid member : below)
+            protect::protect_one(protect::describe(member, table.column), through ? *through : relid);
         // Partitions detached while the event trigger was not looking stay
         // protected on their own.
         if (!through)

@@ -4,7 +4,7 @@
 -- partitioned table or any partition; partitions created, attached or
 -- detached later stay protected; unprotect undoes all of it.
 BEGIN;
-SELECT plan(67);
+SELECT plan(71);
 
 CREATE ROLE tap_pt_owner;
 CREATE ROLE tap_pt_app;
@@ -211,6 +211,38 @@ SELECT throws_ok($$ALTER TABLE tap_pt.events ATTACH PARTITION tap_pt.other_colum
 SELECT is((SELECT count(*) FROM pg_inherits WHERE inhrelid = 'tap_pt.other_column'::regclass), 0::bigint,
           'and leaves it unattached');
 RESET ROLE;
+
+-- Every partition must be the caller's, and rules on partitions keep unprotect off --
+CREATE TABLE tap_pt.mixed (tenant_id bigint, n int) PARTITION BY LIST (n);
+ALTER TABLE tap_pt.mixed OWNER TO tap_pt_owner;
+CREATE TABLE tap_pt.mixed_1 PARTITION OF tap_pt.mixed FOR VALUES IN (1);
+ALTER TABLE tap_pt.mixed_1 OWNER TO tap_pt_app;
+SET ROLE tap_pt_owner;
+SELECT throws_ok($$SELECT tenancy.protect('tap_pt.mixed')$$, '42501', 'must be owner of table tap_pt.mixed_1',
+                 'protecting a partitioned table needs ownership of every partition');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM tenancy.protected_table WHERE tbl IN ('tap_pt.mixed'::regclass, 'tap_pt.mixed_1'::regclass)),
+          0::bigint, 'and nothing of it is protected');
+ALTER TABLE tap_pt.mixed_1 OWNER TO tap_pt_owner;
+SET ROLE tap_pt_owner;
+SELECT tenancy.protect('tap_pt.mixed');
+CREATE UNIQUE INDEX ON tap_pt.mixed_1 (tenant_id, n);
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION tenancy.require_row(regclass, jsonb) TO tap_pt_owner;
+SET ROLE tap_pt_owner;
+SELECT tenancy.require_row('tap_pt.mixed_1', '{"n": 1}');
+SELECT throws_ok($$SELECT tenancy.unprotect('tap_pt.mixed')$$, '2BP01', NULL,
+                 'a required-row rule on a partition keeps the partitioned table protected');
+RESET ROLE;
+
+-- A foreign table cannot be a partition of a protected table (no row-level security).
+CREATE EXTENSION file_fdw;
+CREATE SERVER tap_pt_files FOREIGN DATA WRAPPER file_fdw;
+CREATE TABLE tap_pt.remote (tenant_id bigint, n int) PARTITION BY LIST (n);
+CREATE FOREIGN TABLE tap_pt.remote_1 PARTITION OF tap_pt.remote FOR VALUES IN (1)
+    SERVER tap_pt_files OPTIONS (filename '/dev/null');
+SELECT throws_ok($$SELECT tenancy.protect('tap_pt.remote')$$, '42809', 'tap_pt.remote_1 is not an ordinary or partitioned table',
+                 'a partitioned table with a foreign partition is refused, naming the partition');
 
 -- Who may truncate: the owner, a member of the owning role, a superuser ----------------
 SET ROLE tap_pt_coowner;
