@@ -16,9 +16,14 @@ OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp extension/*/
 # sql/released/ so that every shipped version stays installable (the upgrade
 # check installs each of them and updates it to the current one).
 INSTALL_PARTS = sql/install/registry.sql sql/install/storage.sql sql/install/links.sql sql/install/rowcheck.sql \
-                sql/install/placement.sql
+                sql/install/placement.sql sql/install/binding.sql sql/install/audit.sql
 DATA_built    = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA          = $(wildcard sql/$(EXTENSION)--*--*.sql) $(wildcard sql/released/*.sql)
+
+# tenancy_tap, the second extension: pgTAP assertions for users' own suites
+# (docs/testing.md).  Plain SQL, no module; its scripts are written by hand,
+# one full script per version plus upgrade scripts.
+DATA         += tenancy_tap.control $(wildcard sql/tenancy_tap--*.sql)
 
 REGRESS        = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS   = --inputdir=test --load-extension=$(EXTENSION)

@@ -19,6 +19,7 @@ TENANCY_PACKAGES=(
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
     libpq-dev libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev
     g++ make cmake pkg-config clang llvm-dev
+    pgbouncer python3 python3-psycopg python3-pytest
 )
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -171,4 +172,80 @@ create_database() {
     for ext in "$@"; do
         "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION \"$ext\""
     done
+}
+
+# ---- PgBouncer (issue 12b): a real pooler in front of the main cluster -------
+# start_pgbouncer [USER...]: starts Debian's PgBouncer (1.18) as the postgres
+# OS user, in transaction pooling mode, in front of the cluster start_cluster
+# started, and sets PGBOUNCER_DIR (its socket directory) and PGBOUNCER_PORT.
+# Every database of the cluster is reachable through it under its own name
+# (up to 20 server connections per database and user).  For each database
+# named in PGBOUNCER_SHARED_DATABASES, `<db>_shared` is an alias of it with
+# ONE server connection, so that all its clients take turns on one server
+# session: what the pooler tests use to show what does and does not carry
+# over from one client to the next; `<db>_session` is the same in session
+# pooling mode (a server connection per client, reset between clients).  Authentication is trust, like the
+# cluster's; PgBouncer still wants every user name in its auth_file, so name
+# the roles the tests log in as (postgres is always there).
+start_pgbouncer() {
+    local dir port user db i
+    dir=$(mktemp -d /tmp/tenancy-pgbouncer.XXXXXX)
+    on_exit "stop_pgbouncer_dir '$dir'"
+    port=$(free_port)
+    for user in postgres "$@"; do
+        printf '"%s" ""\n' "$user"
+    done >"$dir/userlist.txt"
+    {
+        echo "[databases]"
+        echo "* = host=$MAIN_DIR port=$MAIN_PORT pool_size=20"
+        for db in ${PGBOUNCER_SHARED_DATABASES:-}; do
+            echo "${db}_shared = host=$MAIN_DIR port=$MAIN_PORT dbname=$db pool_size=1"
+            echo "${db}_session = host=$MAIN_DIR port=$MAIN_PORT dbname=$db pool_size=1 pool_mode=session"
+        done
+        echo
+        echo "[pgbouncer]"
+        echo "unix_socket_dir = $dir"
+        echo "listen_port = $port"
+        echo "pool_mode = transaction"
+        echo "auth_type = trust"
+        echo "auth_file = $dir/userlist.txt"
+        echo "admin_users = postgres"
+        echo "max_client_conn = 200"
+        echo "default_pool_size = 20"
+        # A client waits at most this long for a server connection.
+        echo "query_wait_timeout = 60"
+        echo "logfile = $dir/pgbouncer.log"
+        echo "pidfile = $dir/pgbouncer.pid"
+        # Sent by JDBC at start-up; PgBouncer refuses unknown parameters.
+        echo "ignore_startup_parameters = extra_float_digits"
+    } >"$dir/pgbouncer.ini"
+    chown -R postgres: "$dir"
+    chmod 755 "$dir"
+    log "starting PgBouncer (transaction pooling) in $dir (port $port)"
+    runuser -u postgres -- /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini"
+    for i in $(seq 100); do
+        [ -S "$dir/.s.PGSQL.$port" ] && break
+        sleep 0.1
+    done
+    if [ ! -S "$dir/.s.PGSQL.$port" ]; then
+        cat "$dir/pgbouncer.log" >&2
+        return 1
+    fi
+    PGBOUNCER_DIR=$dir
+    PGBOUNCER_PORT=$port
+}
+
+# stop_pgbouncer_dir DIR: stops the PgBouncer whose files are in DIR and removes DIR.
+stop_pgbouncer_dir() {
+    local dir=$1 pid i
+    [ -n "$dir" ] && [ -d "$dir" ] || return 0
+    if [ -f "$dir/pgbouncer.pid" ]; then
+        pid=$(cat "$dir/pgbouncer.pid")
+        kill -TERM "$pid" 2>/dev/null || true
+        for i in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    rm -rf "$dir"
 }

@@ -33,6 +33,8 @@ constexpr Mapping kMappings[] = {
     {"TN013", raise_as<NoServerAvailable>},
     {"TN014", raise_as<DatabaseNotTenants>},
     {"TN015", raise_as<PlacementStepRefused>},
+    {"TN050", raise_as<InvalidApiKey>},
+    {"TN051", raise_as<ProtectedThroughParent>},
     {"08", raise_as<ConnectionError>},
     {"22", raise_as<DataError>},
     {"23", raise_as<IntegrityError>},

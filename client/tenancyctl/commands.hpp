@@ -16,6 +16,8 @@ void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
 void register_server_commands(CLI::App& app, Context& ctx);  // cmd_server.cpp
 void register_migrations_commands(CLI::App& app, Context& ctx);  // cmd_migrations.cpp
 void register_placement_commands(CLI::App& app, Context& ctx);   // cmd_placement.cpp
+void register_binding_commands(CLI::App& app, Context& ctx); // cmd_binding.cpp
+void register_audit_commands(CLI::App& app, Context& ctx);   // cmd_audit.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -29,6 +31,8 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_server_commands,
     register_migrations_commands,
     register_placement_commands,
+    register_binding_commands,
+    register_audit_commands,
 };
 
 }  // namespace tenancyctl

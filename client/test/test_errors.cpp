@@ -33,6 +33,7 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"TN010", typeid(TenantNotReady)},       {"TN011", typeid(MigrationChecksumMismatch)},
         {"TN012", typeid(MigrationOutOfOrder)},  {"TN013", typeid(NoServerAvailable)},
         {"TN014", typeid(DatabaseNotTenants)},   {"TN015", typeid(PlacementStepRefused)},
+        {"TN050", typeid(InvalidApiKey)},        {"TN051", typeid(ProtectedThroughParent)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

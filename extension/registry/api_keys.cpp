@@ -19,6 +19,7 @@ extern "C" {
 
 #include <array>
 #include <new>
+#include <string>
 
 namespace tenancy::api_keys {
 
@@ -63,8 +64,50 @@ Digest sha256(const std::string &text)
 
 spi::Param digest_param(const Digest &digest) { return spi::bytea_param(digest.data(), digest.size()); }
 
+// Whether `key` has the shape new_secret_key gives: the prefix and 64
+// lower-case hex digits.  Looks at every character whatever it finds, so
+// the time it takes depends on the length only.
+bool well_formed(const std::string &key)
+{
+    const size_t prefix = std::char_traits<char>::length(kKeyPrefix);
+    bool ok = key.size() == prefix + 2 * kKeyBytes;
+    for (size_t i = 0; i < key.size(); ++i) {
+        char c = key[i];
+        bool expected = i < prefix ? c == kKeyPrefix[i] : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+        ok &= expected;
+    }
+    return ok;
+}
+
 } // namespace
 } // namespace tenancy::api_keys
+
+namespace tenancy::registry {
+
+std::optional<int64_t> tenant_for_login_key(const std::string &key)
+{
+    // Unknown, revoked and deleted are told apart only after the lookup,
+    // which is the same one statement for every key.
+    static spi::Statement lookup(
+        "SELECT k.tenant_id, k.revoked_at IS NULL AND t.status <> 'deleted'"
+        "  FROM tenancy.api_key k JOIN tenancy.tenant t ON t.id = k.tenant_id"
+        " WHERE k.key_hash = $1",
+        {BYTEAOID});
+
+    api_keys::Digest digest = api_keys::sha256(key);
+    bool shaped = api_keys::well_formed(key);
+    std::optional<int64_t> tenant;
+    bool live = false;
+    if (lookup.execute({api_keys::digest_param(digest)}, true) == 1) {
+        tenant = spi::get_int64(0, 1);
+        live = spi::get_bool(0, 2).value_or(false);
+    }
+    if (!(shaped && live))
+        return std::nullopt;
+    return tenant;
+}
+
+} // namespace tenancy::registry
 
 using namespace tenancy;
 

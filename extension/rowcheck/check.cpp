@@ -9,7 +9,8 @@
 // check carries on.  It never deletes a row of an application table.
 //
 // Problems, in the order reported (docs/rowcheck.md describes each):
-//   dropped_table, missing_part, cross_tenant_foreign_key,
+//   dropped_table, detached_partition, unprotected_partition, missing_part,
+//   cross_tenant_foreign_key,
 //   rule_without_unique_index, invalid_rule, missing_row,
 //   deleted_tenant_rows, unknown_tenant_rows; then, for tenants that live
 //   apart (placement/tenant_check.hpp), missing_schema, schema_not_claimed,
@@ -18,7 +19,9 @@
 #include "placement/tenant_check.hpp"
 #include "rowcheck/check_rules.hpp"
 #include "rowcheck/protect.hpp"
+#include "rowcheck/protect_partitions.hpp"
 #include "rowcheck/protect_roles.hpp"
+#include "shared/quoting.hpp"
 #include "shared/spi.hpp"
 #include "shared/subtransaction.hpp"
 
@@ -129,26 +132,60 @@ void check_dropped_tables(Report &report, bool repair)
     }
 }
 
+// Partitions whose protection does not match their place in a protected
+// partitioned table: what the event trigger tenancy_protect_partitions does
+// at once, for changes it did not see (it was disabled, or
+// session_replication_role was replica).  The repair protects a new
+// partition as the extension owner, and keeps a detached one protected on
+// its own (bookkeeping only).
+void check_partitions(Report &report, bool repair)
+{
+    for (const partitions::Pending &p : partitions::pending({})) {
+        bool detached = p.kind == partitions::Pending::Kind::Detached;
+        std::string table = quoted_relation_name(p.relid);
+        std::string root = quoted_relation_name(p.root);
+        std::string detail = detached ? "no longer a partition of " + root + ", whose protection it had"
+                                      : "a partition of protected table " + root +
+                                            " that is not protected through it: queried directly, its rows "
+                                            "are not isolated";
+        bool repaired = false;
+        if (repair) {
+            std::optional<std::string> failure = in_subtransaction([&] { partitions::settle(p); });
+            repaired = !failure;
+            detail += failure ? "; repairing failed: " + *failure
+                              : (detached ? "; it stays protected on its own" : "; protected");
+        }
+        report.add(std::nullopt, detached ? "detached_partition" : "unprotected_partition", table, detail, repaired);
+    }
+}
+
 struct ProtectedTable {
     protect::Table table;
     bool foreign_key_missing = false;
+    bool in_partitioned_table = false; // its rows are read through the partitioned table
 };
 
 std::vector<ProtectedTable> existing_tables()
 {
     static spi::Statement tables(
-        "SELECT p.tbl::pg_catalog.oid::pg_catalog.int8, p.tenant_column::text"
+        "SELECT p.tbl::pg_catalog.oid::pg_catalog.int8, p.tenant_column::text, p.partition_of IS NOT NULL"
         "  FROM tenancy.protected_table p"
         "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.tbl"
         " ORDER BY p.tbl::pg_catalog.text",
         {});
-    std::vector<std::pair<Oid, std::string>> found;
+    struct Found {
+        Oid relid;
+        std::string column;
+        bool member;
+    };
+    std::vector<Found> found;
     uint64 rows = tables.execute({}, false);
     for (uint64 i = 0; i < rows; ++i)
-        found.emplace_back(static_cast<Oid>(spi::get_int64(i, 1).value_or(0)), spi::get_text(i, 2).value_or(""));
+        found.push_back({static_cast<Oid>(spi::get_int64(i, 1).value_or(0)), spi::get_text(i, 2).value_or(""),
+                         spi::get_bool(i, 3).value_or(false)});
     std::vector<ProtectedTable> result;
-    for (const auto &[relid, column] : found)
-        result.push_back({protect::describe(relid, column), false});
+    for (const Found &f : found)
+        result.push_back({protect::describe(f.relid, f.column), false, f.member});
     return result;
 }
 
@@ -312,6 +349,8 @@ void check_orphan_rows(Report &report, const std::vector<ProtectedTable> &tables
 {
     std::vector<int64_t> deleted = tenants_with_status("deleted");
     for (const ProtectedTable &t : tables) {
+        if (t.in_partitioned_table)
+            continue; // the partitioned table's scan covers its rows
         const protect::Table &table = t.table;
         std::string with_rows = "SELECT d.id FROM pg_catalog.unnest($1::pg_catalog.int8[]) AS d (id)"
                                 " WHERE EXISTS (SELECT FROM " + table.name + " AS x WHERE x." +
@@ -344,7 +383,9 @@ TENANCY_FUNCTION(tenancy_check)
     bool repair = args::required_bool(fcinfo, 0, "repair");
     check::Report report(fcinfo);
     spi::Connection spi;
+    partitions::OwnDdl own_ddl;
     check::check_dropped_tables(report, repair);
+    check::check_partitions(report, repair);
     std::vector<check::ProtectedTable> tables = check::existing_tables();
     check::check_parts(report, repair, tables);
     check::check_cross_tenant_references(report);

@@ -18,6 +18,7 @@
 
 #include "shared/errcodes.hpp"
 #include "registry/registry.hpp"
+#include "rowcheck/binding.hpp"
 #include "shared/spi.hpp"
 
 extern "C" {
@@ -98,6 +99,15 @@ void define_settings()
 
 std::optional<int64_t> current_tenant() { return parsed_tenant; }
 
+void make_current(int64_t tenant, bool is_local, const char *function)
+{
+    if (is_local) {
+        std::string statement = std::string(function) + " with is_local => true";
+        pg_call([&] { WarnNoTransactionBlock(true, statement.c_str()); });
+    }
+    change_setting(std::to_string(tenant), is_local ? GUC_ACTION_LOCAL : GUC_ACTION_SET);
+}
+
 } // namespace tenancy::context
 
 using namespace tenancy;
@@ -112,6 +122,7 @@ TENANCY_FUNCTION(tenancy_set_tenant)
         // request of a busy tenant write its registry row.  A tenant deleted
         // after this check keeps its rows; tenancy.check reports them.
         spi::Connection spi;
+        binding::require_may_act_as(tenant); // before the registry: a bound role learns nothing of other tenants
         registry::require_active_tenant(tenant, registry::RowLock::None);
     }
     // Outside a transaction block a local setting ends with this very

@@ -16,4 +16,9 @@ void define_settings();
 // parsed when it changes, not when it is read.
 std::optional<int64_t> current_tenant();
 
+// Makes `tenant` current, for the transaction (with the warning SET LOCAL
+// gives outside a transaction block, naming `function`) or the session.  The
+// caller has checked that it may: tenancy.set_tenant_by_api_key uses it.
+void make_current(int64_t tenant, bool is_local, const char *function);
+
 } // namespace tenancy::context

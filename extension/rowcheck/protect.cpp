@@ -38,7 +38,7 @@ struct PartInfo {
 constexpr PartInfo kParts[] = {
     {Part::NotNull, "not_null"},       {Part::ForeignKey, "foreign_key"}, {Part::Index, "index"},
     {Part::RlsEnabled, "rls_enabled"}, {Part::RlsForced, "rls_forced"},   {Part::Policy, "policy"},
-    {Part::Trigger, "trigger"},
+    {Part::Trigger, "trigger"},        {Part::TruncateGuard, "truncate_guard"},
 };
 
 spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
@@ -135,6 +135,34 @@ void create_foreign_key(const Table &table)
     record_added(table.relid, added);
 }
 
+// Whether table `relid` has a constraint named `name`.  A part protect added
+// may be gone already: removed by the user (check reports that), or with the
+// partitioned table's own when the table was attached to it.
+bool has_constraint(Oid relid, const std::string &name)
+{
+    static spi::Statement query(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint"
+        "                WHERE conrelid OPERATOR(pg_catalog.=) $1"
+        "                  AND conname OPERATOR(pg_catalog.=) $2::pg_catalog.name)",
+        {OIDOID, TEXTOID});
+    return query.execute({oid_param(relid), spi::text_param(name)}, false) == 1 &&
+           spi::get_bool(0, 1).value_or(false);
+}
+
+// Whether the parent of partition `relid` has its `column` NOT NULL, which
+// then cannot be dropped from the partition alone.
+bool not_null_in_parent(Oid relid, const std::string &column)
+{
+    static spi::Statement query(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits i"
+        "                 JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.inhparent"
+        "                WHERE i.inhrelid OPERATOR(pg_catalog.=) $1"
+        "                  AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND a.attnotnull)",
+        {OIDOID, TEXTOID});
+    return query.execute({oid_param(relid), spi::text_param(column)}, false) == 1 &&
+           spi::get_bool(0, 1).value_or(false);
+}
+
 void create_index(const Table &table)
 {
     std::string name = choose_index_name(table.relid, table.column);
@@ -167,7 +195,7 @@ Table describe(Oid relid, const std::string &column)
 std::vector<Part> missing_parts(Oid relid)
 {
     static spi::Statement parts(
-        "SELECT not_null, foreign_key, index, rls_enabled, rls_forced, policy, trigger"
+        "SELECT not_null, foreign_key, index, rls_enabled, rls_forced, policy, trigger, truncate_guard"
         "  FROM tenancy.protected_tables WHERE table_name OPERATOR(pg_catalog.=) $1",
         {OIDOID});
 
@@ -231,33 +259,17 @@ void restore_part(const Table &table, Part part)
                     " EXECUTE FUNCTION tenancy.tenant_guard(" + column_literal + ")");
         break;
     }
+    case Part::TruncateGuard:
+        // TRUNCATE is not subject to row-level security; statement-level
+        // triggers are not cloned to partitions, so each member of a
+        // partitioned table gets its own (protect_partitions.cpp).
+        execute_ddl(std::string("CREATE OR REPLACE TRIGGER ") + kTruncateTriggerName + " BEFORE TRUNCATE ON " +
+                    table.name + " FOR EACH STATEMENT EXECUTE FUNCTION tenancy.truncate_guard()");
+        break;
     }
 }
 
-} // namespace tenancy::protect
-
-using namespace tenancy;
-
-namespace {
-
-Oid required_table(FunctionCallInfo fcinfo, int n)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "tbl must not be NULL");
-    return PG_GETARG_OID(n);
-}
-
-std::string required_name(FunctionCallInfo fcinfo, int n, const char *what)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(what) + " must not be NULL");
-    return std::string(NameStr(*PG_GETARG_NAME(n)));
-}
-
-// Takes the lock every protection change needs, after the ownership check
-// (so that nobody can lock a table they could not change), and makes sure
-// the table did not disappear while we waited.
-void lock_table(const protect::Table &table)
+void lock_table(const Table &table)
 {
     bool exists = pg_call([&] {
         LockRelationOid(table.relid, AccessExclusiveLock);
@@ -267,7 +279,7 @@ void lock_table(const protect::Table &table)
         throw Error(ERRCODE_UNDEFINED_TABLE, "table " + table.name + " was dropped");
 }
 
-void validate_protectable(const protect::Table &table)
+char validate_protectable(const Table &table)
 {
     char kind = 0;
     Oid column_type = InvalidOid;
@@ -279,9 +291,10 @@ void validate_protectable(const protect::Table &table)
         if (attnum != InvalidAttrNumber)
             column_type = get_atttype(table.relid, attnum);
     });
-    if (kind != RELKIND_RELATION)
-        throw Error(ERRCODE_WRONG_OBJECT_TYPE, table.name + " is not an ordinary table",
-                    "Only ordinary tables can be protected (not views, partitioned tables or foreign tables).");
+    if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, table.name + " is not an ordinary or partitioned table",
+                    "Only tables can be protected (not views, materialized views or foreign tables; a "
+                    "foreign table cannot be a partition of a protected table).");
     if (in_extension_schema)
         throw Error(ERRCODE_WRONG_OBJECT_TYPE, "cannot protect " + table.name + ", a table of the tenancy extension");
     if (column_type == InvalidOid)
@@ -292,23 +305,28 @@ void validate_protectable(const protect::Table &table)
         throw Error(ERRCODE_DATATYPE_MISMATCH,
                     "tenant column " + table.quoted_column + " of table " + table.name + " must be bigint",
                     "Tenant ids are bigint (tenancy.tenant.id).");
+    return kind;
 }
 
-// Inserts the bookkeeping row, or checks that an existing one agrees.
-void register_table(const protect::Table &table)
+void register_table(const Table &table, std::optional<Oid> partition_of)
 {
     static spi::Statement existing(
         "SELECT tenant_column::text FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
         {OIDOID});
     static spi::Statement insert(
-        "INSERT INTO tenancy.protected_table (tbl, tenant_column, added_not_null, enabled_rls, forced_rls)"
-        " VALUES ($1, $2, false, false, false)",
-        {OIDOID, TEXTOID});
+        "INSERT INTO tenancy.protected_table (tbl, tenant_column, added_not_null, enabled_rls, forced_rls, partition_of)"
+        " VALUES ($1, $2, false, false, false, $3)",
+        {OIDOID, TEXTOID, OIDOID});
+    static spi::Statement set_partition_of(
+        "UPDATE tenancy.protected_table SET partition_of = $2"
+        " WHERE tbl OPERATOR(pg_catalog.=) $1 AND partition_of IS DISTINCT FROM $2",
+        {OIDOID, OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    spi::Param relid = spi::datum_param(OIDOID, ObjectIdGetDatum(table.relid), false);
+    spi::Param relid = oid_param(table.relid);
+    spi::Param parent = partition_of ? oid_param(*partition_of) : spi::null_param(OIDOID);
     if (existing.execute({relid}, false) == 0) {
-        insert.execute({relid, spi::text_param(table.column)}, false);
+        insert.execute({relid, spi::text_param(table.column), parent}, false);
         return;
     }
     std::string column = spi::get_text(0, 1).value_or("");
@@ -316,118 +334,72 @@ void register_table(const protect::Table &table)
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE,
                     "table " + table.name + " is already protected on column " + column,
                     {}, "Call tenancy.unprotect first to protect it on another column.");
+    set_partition_of.execute({relid, parent}, false);
 }
 
-// Foreign keys that let a row of one tenant reference another tenant's row
-// are legal, so they are reported, not refused (docs/rowcheck.md).
-void warn_cross_tenant_references(const protect::Table &table)
+void protect_one(const Table &table, std::optional<Oid> partition_of)
 {
-    static spi::Statement references(
-        "SELECT constraint_name::text, table_name::text, referenced_table::text"
-        "  FROM tenancy.cross_tenant_foreign_keys"
-        " WHERE table_name OPERATOR(pg_catalog.=) $1 OR referenced_table OPERATOR(pg_catalog.=) $1"
-        " ORDER BY 1",
-        {OIDOID});
-
-    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    uint64 rows = references.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(table.relid), false)}, false);
-    for (uint64 i = 0; i < rows; ++i) {
-        std::string name = spi::get_text(i, 1).value_or("");
-        std::string from = spi::get_text(i, 2).value_or("");
-        std::string to = spi::get_text(i, 3).value_or("");
-        pg_call([&] {
-            ereport(WARNING,
-                    (errmsg("foreign key %s of table %s references %s without the tenant column", name.c_str(),
-                            from.c_str(), to.c_str()),
-                     errdetail("A row of one tenant can reference a row of another tenant through it."),
-                     errhint("Include the tenant column on both sides, e.g. FOREIGN KEY (tenant_id, x) "
-                             "REFERENCES t (tenant_id, id), with a unique key on t (tenant_id, id).")));
-        });
-    }
+    register_table(table, partition_of);
+    for (Part part : missing_parts(table.relid))
+        restore_part(table, part);
 }
 
-} // namespace
-
-// tenancy.protect(tbl regclass, tenant_column name) RETURNS void
-TENANCY_FUNCTION(tenancy_protect)
-{
-    Oid relid = required_table(fcinfo, 0);
-    protect::Table table = protect::describe(relid, required_name(fcinfo, 1, "tenant_column"));
-    roles::require_table_owner(relid, table.name);
-    lock_table(table);
-    validate_protectable(table);
-
-    spi::Connection spi;
-    register_table(table);
-    for (protect::Part part : protect::missing_parts(relid))
-        protect::restore_part(table, part);
-    warn_cross_tenant_references(table);
-    PG_RETURN_VOID();
-}
-
-// tenancy.unprotect(tbl regclass) RETURNS boolean
-TENANCY_FUNCTION(tenancy_unprotect)
+bool unprotect_one(Oid relid)
 {
     static spi::Statement record(
         "SELECT p.tenant_column::text, p.added_not_null, p.foreign_key::text, p.index_name::text,"
-        "       p.enabled_rls, p.forced_rls,"
-        "       (SELECT count(*) FROM tenancy.required_row r WHERE r.tbl OPERATOR(pg_catalog.=) p.tbl)"
+        "       p.enabled_rls, p.forced_rls"
         "  FROM tenancy.protected_table p WHERE p.tbl OPERATOR(pg_catalog.=) $1",
         {OIDOID});
     static spi::Statement forget("DELETE FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
                                  {OIDOID});
 
-    Oid relid = required_table(fcinfo, 0);
-    protect::Table table = protect::describe(relid, {});
-    roles::require_table_owner(relid, table.name);
-    lock_table(table);
-
-    spi::Connection spi;
-    spi::Param relid_param = spi::datum_param(OIDOID, ObjectIdGetDatum(relid), false);
+    Table table = describe(relid, {});
     bool added_not_null = false, enabled_rls = false, forced_rls = false;
     std::optional<std::string> foreign_key, index_name;
     {
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        if (record.execute({relid_param}, false) == 0)
-            PG_RETURN_BOOL(false);
-        table = protect::describe(relid, spi::get_text(0, 1).value_or(""));
+        if (record.execute({oid_param(relid)}, false) == 0)
+            return false;
+        table = describe(relid, spi::get_text(0, 1).value_or(""));
         added_not_null = spi::get_bool(0, 2).value_or(false);
         foreign_key = spi::get_text(0, 3);
         index_name = spi::get_text(0, 4);
         enabled_rls = spi::get_bool(0, 5).value_or(false);
         forced_rls = spi::get_bool(0, 6).value_or(false);
-        int64_t rules = spi::get_int64(0, 7).value_or(0);
-        if (rules > 0)
-            throw Error(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
-                        "table " + table.name + " has " + std::to_string(rules) + " required-row rules",
-                        {}, "Remove them with tenancy.unrequire_row first.");
     }
 
     // Only what protect added; IF EXISTS because the user may have removed a
-    // part already (tenancy.check reports that as damage, not an error).
-    using protect::execute_ddl;
-    execute_ddl("DROP POLICY IF EXISTS " + std::string(protect::kPolicyName) + " ON " + table.name);
-    execute_ddl("DROP TRIGGER IF EXISTS " + std::string(protect::kTriggerName) + " ON " + table.name);
-    if (foreign_key)
-        execute_ddl("ALTER TABLE " + table.name + " DROP CONSTRAINT IF EXISTS " + quoted_identifier(*foreign_key));
+    // part already (tenancy.check reports that as damage, not an error), or
+    // it went with the partitioned table's own (a partition's copy of its
+    // foreign key or index).
+    execute_ddl("DROP POLICY IF EXISTS " + std::string(kPolicyName) + " ON " + table.name);
+    bool partitioned = pg_call([&] { return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE; });
+    if (!partitioned) // a partitioned table has no row guard of its own
+        execute_ddl("DROP TRIGGER IF EXISTS " + std::string(kTriggerName) + " ON " + table.name);
+    execute_ddl("DROP TRIGGER IF EXISTS " + std::string(kTruncateTriggerName) + " ON " + table.name);
+    if (foreign_key && has_constraint(relid, *foreign_key))
+        execute_ddl("ALTER TABLE " + table.name + " DROP CONSTRAINT " + quoted_identifier(*foreign_key));
     if (index_name) {
+        Oid namespace_oid = pg_call([&] { return get_rel_namespace(relid); });
+        bool exists = pg_call([&] { return OidIsValid(get_relname_relid(index_name->c_str(), namespace_oid)); });
         std::string qualified = pg_call([&] {
-            return std::string(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                                          index_name->c_str()));
+            return std::string(quote_qualified_identifier(get_namespace_name(namespace_oid), index_name->c_str()));
         });
-        execute_ddl("DROP INDEX IF EXISTS " + qualified);
+        if (exists)
+            execute_ddl("DROP INDEX " + qualified);
     }
     if (forced_rls)
         execute_ddl("ALTER TABLE " + table.name + " NO FORCE ROW LEVEL SECURITY");
     if (enabled_rls)
         execute_ddl("ALTER TABLE " + table.name + " DISABLE ROW LEVEL SECURITY");
     bool column_exists = pg_call([&] { return get_attnum(relid, table.column.c_str()) != InvalidAttrNumber; });
-    if (added_not_null && column_exists)
+    if (added_not_null && column_exists && !not_null_in_parent(relid, table.column))
         execute_ddl("ALTER TABLE " + table.name + " ALTER COLUMN " + table.quoted_column + " DROP NOT NULL");
 
-    {
-        roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        forget.execute({relid_param}, false);
-    }
-    PG_RETURN_BOOL(true);
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    forget.execute({oid_param(relid)}, false);
+    return true;
 }
+
+} // namespace tenancy::protect

@@ -15,6 +15,9 @@ inline constexpr int kQuotaExceeded = MAKE_SQLSTATE('T', 'N', '0', '0', '3');
 inline constexpr int kInvalidTransition = MAKE_SQLSTATE('T', 'N', '0', '0', '4');
 inline constexpr int kStorageUnderflow = MAKE_SQLSTATE('T', 'N', '0', '0', '5');
 inline constexpr int kIdempotencyKeyReused = MAKE_SQLSTATE('T', 'N', '0', '0', '6');
+// Issue 12 (binding, partitions, audit): TN050-TN059.
+inline constexpr int kInvalidApiKey = MAKE_SQLSTATE('T', 'N', '0', '5', '0');
+inline constexpr int kProtectedThroughParent = MAKE_SQLSTATE('T', 'N', '0', '5', '1');
 
 // Placement (TN010-TN019).
 inline constexpr int kTenantNotReady = MAKE_SQLSTATE('T', 'N', '0', '1', '0');

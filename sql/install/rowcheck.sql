@@ -17,7 +17,8 @@ CREATE TABLE tenancy.protected_table (
     index_name     name,           -- the index protect created, if any
     enabled_rls    boolean NOT NULL,
     forced_rls     boolean NOT NULL,
-    protected_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+    protected_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    partition_of   regclass        -- the protected partitioned table it is protected through, if any
 );
 COMMENT ON TABLE tenancy.protected_table IS 'Tables made tenant-isolated by tenancy.protect and the parts it added';
 
@@ -72,13 +73,23 @@ AS 'MODULE_PATHNAME', 'tenancy_tenant_guard';
 COMMENT ON FUNCTION tenancy.tenant_guard()
     IS 'Trigger of protected tables: fills the tenant column and refuses rows of other tenants';
 
+-- Statement-level BEFORE TRUNCATE trigger of protected tables: TRUNCATE is
+-- not subject to row-level security, so it would remove every tenant's rows.
+CREATE FUNCTION tenancy.truncate_guard()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tenancy_truncate_guard';
+COMMENT ON FUNCTION tenancy.truncate_guard()
+    IS 'Trigger of protected tables: refuses TRUNCATE to every role but the table owner and superusers';
+
 CREATE FUNCTION tenancy.protect(tbl regclass, tenant_column name DEFAULT 'tenant_id')
 RETURNS void
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_protect';
 COMMENT ON FUNCTION tenancy.protect(regclass, name)
-    IS 'Makes a table tenant-isolated (NOT NULL, foreign key, index, forced row-level security, guard trigger); idempotent';
+    IS 'Makes a table, or a partitioned table and every partition, tenant-isolated (NOT NULL, foreign key, index, forced row-level security, guard and TRUNCATE triggers); idempotent';
 
 CREATE FUNCTION tenancy.unprotect(tbl regclass)
 RETURNS boolean
@@ -86,19 +97,23 @@ LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_unprotect';
 COMMENT ON FUNCTION tenancy.unprotect(regclass)
-    IS 'Removes exactly what tenancy.protect added; false if the table was not protected';
+    IS 'Removes exactly what tenancy.protect added, from every partition too; false if the table was not protected';
 
 -- Whether each protected table still has every part.  A part counts as
 -- present if the table has an equivalent one, whoever created it: any
 -- foreign key on the tenant column alone to tenancy.tenant (id), any valid
--- index whose first column is the tenant column.
+-- index whose first column is the tenant column.  A partitioned table needs
+-- no row trigger of its own (rows live in, and are guarded by, its
+-- partitions).  Columns added after 0.5.0 follow `complete`.
 CREATE VIEW tenancy.protected_tables AS
 SELECT p.tbl AS table_name,
        p.tenant_column,
        parts.not_null, parts.foreign_key, parts.index, parts.rls_enabled, parts.rls_forced,
        parts.policy, parts.trigger,
        (parts.not_null AND parts.foreign_key AND parts.index AND parts.rls_enabled AND parts.rls_forced
-        AND parts.policy AND parts.trigger) AS complete
+        AND parts.policy AND parts.trigger AND parts.truncate_guard) AS complete,
+       parts.truncate_guard,
+       p.partition_of
   FROM tenancy.protected_table p
   LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.tbl
   LEFT JOIN pg_catalog.pg_attribute a
@@ -118,17 +133,24 @@ SELECT p.tbl AS table_name,
        EXISTS (SELECT FROM pg_catalog.pg_policy pol
                 WHERE pol.polrelid OPERATOR(pg_catalog.=) p.tbl
                   AND pol.polname OPERATOR(pg_catalog.=) 'tenancy_isolation') AS policy,
+       (c.relkind OPERATOR(pg_catalog.=) 'p'
+        OR EXISTS (SELECT FROM pg_catalog.pg_trigger t
+                    WHERE t.tgrelid OPERATOR(pg_catalog.=) p.tbl
+                      AND t.tgname OPERATOR(pg_catalog.=) 'tenancy_tenant_guard'
+                      AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'
+                      AND t.tgfoid OPERATOR(pg_catalog.=) 'tenancy.tenant_guard()'::pg_catalog.regprocedure)) AS trigger,
        EXISTS (SELECT FROM pg_catalog.pg_trigger t
                 WHERE t.tgrelid OPERATOR(pg_catalog.=) p.tbl
-                  AND t.tgname OPERATOR(pg_catalog.=) 'tenancy_tenant_guard'
+                  AND t.tgname OPERATOR(pg_catalog.=) 'tenancy_truncate_guard'
                   AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'
-                  AND t.tgfoid OPERATOR(pg_catalog.=) 'tenancy.tenant_guard()'::pg_catalog.regprocedure) AS trigger
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'tenancy.truncate_guard()'::pg_catalog.regprocedure) AS truncate_guard
  ) parts;
 COMMENT ON VIEW tenancy.protected_tables IS 'Protected tables and whether each still has all the parts tenancy.protect gives it';
 
 -- Foreign keys between two protected tables that do not pair the referencing
 -- table's tenant column with the referenced table's: through them a row of
--- one tenant can point at a row of another.
+-- one tenant can point at a row of another.  A key of a partitioned table is
+-- listed once, not once more for each partition's copy (conparentid).
 CREATE VIEW tenancy.cross_tenant_foreign_keys AS
 SELECT k.conname AS constraint_name,
        k.conrelid::pg_catalog.regclass AS table_name,
@@ -141,6 +163,7 @@ SELECT k.conname AS constraint_name,
   JOIN pg_catalog.pg_attribute qa
     ON qa.attrelid OPERATOR(pg_catalog.=) q.tbl AND qa.attname OPERATOR(pg_catalog.=) q.tenant_column
  WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+   AND k.conparentid OPERATOR(pg_catalog.=) 0
    AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest(k.conkey), pg_catalog.unnest(k.confkey)) AS pair (attnum, refattnum)
                     WHERE pair.attnum OPERATOR(pg_catalog.=) pa.attnum
                       AND pair.refattnum OPERATOR(pg_catalog.=) qa.attnum);
@@ -198,6 +221,22 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_check';
 COMMENT ON FUNCTION tenancy.check(boolean)
     IS 'Lists missing required rows, rows of deleted or unknown tenants, damaged protection and cross-tenant foreign keys; repairs what can be repaired without deleting anything';
+
+-- Partitions created or attached later are protected like their protected
+-- parent, and a detached partition stays protected on its own (see
+-- docs/rowcheck.md, "Partitioned tables"; tenancy.check reports and repairs
+-- what this trigger could not see, e.g. while it was disabled).
+CREATE FUNCTION tenancy.protect_new_partitions()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tenancy_protect_new_partitions';
+COMMENT ON FUNCTION tenancy.protect_new_partitions()
+    IS 'Event trigger: protects partitions created or attached under a protected table, keeps detached ones protected';
+
+CREATE EVENT TRIGGER tenancy_protect_partitions ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION tenancy.protect_new_partitions();
 
 REVOKE ALL ON FUNCTION
     tenancy.set_tenant(bigint, boolean),

@@ -35,4 +35,28 @@ check(($meta->{provides}{tenancy}{version} // '') eq ($control_version // ''),
 check(defined $meta->{prereqs}{runtime}{requires}{PostgreSQL}
           && $meta->{prereqs}{runtime}{requires}{PostgreSQL} =~ /^15\./,
       'META.json requires PostgreSQL >= 15');
+
+# tenancy_tap, the second extension of the distribution: META.json provides it
+# at the version of its control file, from a script that exists, and its
+# control file requires what it calls.
+sub control_fields {
+    my ($name) = @_;
+    open(my $fh, '<', "$root/$name.control") or return {};
+    # name = 'value' or name = value (booleans are written unquoted)
+    my %fields = map { /^(\w+)\s*=\s*(?:'([^']*)'|(\S+))/ ? ($1 => $2 // $3) : () } <$fh>;
+    return \%fields;
+}
+my $tap = control_fields('tenancy_tap');
+check(defined $tap->{default_version}, 'tenancy_tap.control has a default_version');
+my $tap_meta = $meta->{provides}{tenancy_tap} // {};
+check(($tap_meta->{version} // '') eq ($tap->{default_version} // 'missing'),
+      'META.json provides.tenancy_tap.version matches tenancy_tap.control');
+check(defined $tap_meta->{file} && -f "$root/$tap_meta->{file}",
+      'META.json provides.tenancy_tap.file exists');
+check(-f "$root/sql/tenancy_tap--" . ($tap->{default_version} // 'missing') . '.sql',
+      'tenancy_tap has a full script for its default_version');
+check(join(',', sort split /\s*,\s*/, $tap->{requires} // '') eq 'pgtap,tenancy',
+      'tenancy_tap.control requires pgtap and tenancy');
+check(($tap->{schema} // '') eq 'tenancy_tap' && ($tap->{relocatable} // '') eq 'false',
+      'tenancy_tap installs into its own fixed schema');
 exit($failures ? 1 : 0);

@@ -64,4 +64,29 @@ for script in "$root"/sql/released/tenancy--*.sql; do
     fi
     psql_do -d postgres -c "DROP DATABASE \"$db\""
 done
+# Tables protected before the TRUNCATE guard existed (0.6.0) get it from
+# ALTER EXTENSION UPDATE, as triggers of the table, not of the extension.
+# (The record is written by hand: the installed module is the current one,
+# whose protect expects the current tables.)
+db=tenancy_upgrade_protected
+if [ -f "$root/sql/released/tenancy--0.4.0.sql" ]; then
+    if fresh_db "$db" 0.4.0 &&
+        psql_do -d "$db" -c "CREATE TABLE guarded (tenant_id bigint)" \
+            -c "INSERT INTO tenancy.protected_table (tbl, tenant_column, added_not_null, enabled_rls, forced_rls)
+                VALUES ('guarded', 'tenant_id', false, false, false)" \
+            -c "ALTER EXTENSION tenancy UPDATE"; then
+        state=$(psql -X -At -d "$db" -c "
+            SELECT (SELECT truncate_guard FROM tenancy.protected_tables
+                     WHERE table_name = 'guarded'::regclass)::text || ' ' ||
+                   (SELECT count(*) FROM pg_depend WHERE classid = 'pg_trigger'::regclass AND deptype = 'e')")
+        if [ "$state" = "true 0" ]; then
+            echo "PASS 0.4.0 -> $current: a protected table gets the TRUNCATE guard"
+        else
+            echo "FAIL 0.4.0 -> $current: a protected table after the update (guarded, extension triggers): $state"
+        fi
+    else
+        echo "FAIL 0.4.0 -> $current: recording a protected table and updating failed"
+    fi
+    psql_do -d postgres -c "DROP DATABASE IF EXISTS \"$db\""
+fi
 psql_do -d postgres -c "DROP DATABASE tenancy_upgrade_fresh"

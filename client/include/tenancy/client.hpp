@@ -45,6 +45,27 @@ struct CheckProblem {
     bool repaired = false;
 };
 // ---- end of tenant-row checks ------------------------------------------------
+// ---- Tenant binding: types (docs/rowcheck.md, "Tenant binding") ------------
+// One row of tenancy.role_bindings.
+struct RoleBinding {
+    std::string role;          // the role's name, or its OID if it was dropped
+    bool role_exists = true;
+    TenantId tenant = 0;
+    std::string slug;
+    TenantStatus status = TenantStatus::Active;
+    std::string bound_at;      // ISO 8601
+};
+// ---- end of tenant binding types ---------------------------------------------
+// ---- Isolation audit: types (docs/security.md, "The isolation audit") -------
+// One row of tenancy.audit().
+struct AuditFinding {
+    std::string severity;             // "error", "warning" or "info"
+    std::string hazard;               // stable short code, e.g. "unprotected_tenant_table"
+    std::string object;
+    std::string explanation;
+    std::optional<std::string> fix;   // a statement to run, or none when a person must decide
+};
+// ---- end of isolation audit types --------------------------------------------
 
 class Client {
 public:
@@ -149,6 +170,24 @@ public:
     // The erasure record (JSON text); the same record when purged already.
     std::string purge_tenant(TenantId tenant);
     // ---- end of placement ----
+    // ---- Tenant binding (client/src/binding.cpp, docs/rowcheck.md) ----
+    // `role` is a role name as SQL would resolve it (regrole input: quote
+    // mixed case, e.g. "\"Reports\"").  bind_role returns false if the
+    // binding existed, unbind_role false if there was none.
+    bool bind_role(const std::string& role, TenantId tenant);
+    bool unbind_role(const std::string& role, TenantId tenant);
+    // Every binding, or those of one role / one tenant; ordered by role, tenant.
+    std::vector<RoleBinding> role_bindings(const std::optional<std::string>& role = std::nullopt,
+                                           std::optional<TenantId> tenant = std::nullopt);
+    // Makes the key's tenant current and returns it; InvalidApiKey (TN050)
+    // for every key that is not valid, TenantNotActive if it is suspended.
+    TenantId set_tenant_by_api_key(const std::string& key, bool is_local = true);
+    // ---- end of tenant binding ----
+    // ---- Isolation audit (client/src/audit.cpp, docs/security.md) ----
+    // Every schema of the application (and findings about role bindings and
+    // grants) when `schema` is empty; errors first.
+    std::vector<AuditFinding> audit(const std::optional<std::string>& schema = std::nullopt);
+    // ---- end of isolation audit ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

@@ -69,6 +69,8 @@ TENANCY_DEFINE_ERROR(MigrationOutOfOrder, TenancyError); // TN012
 TENANCY_DEFINE_ERROR(NoServerAvailable, TenancyError); // TN013
 TENANCY_DEFINE_ERROR(DatabaseNotTenants, TenancyError); // TN014: a database of another tenant or registry
 TENANCY_DEFINE_ERROR(PlacementStepRefused, TenancyError); // TN015
+TENANCY_DEFINE_ERROR(InvalidApiKey, TenancyError);          // TN050
+TENANCY_DEFINE_ERROR(ProtectedThroughParent, TenancyError); // TN051
 
 #undef TENANCY_DEFINE_ERROR
 
