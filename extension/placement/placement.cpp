@@ -348,6 +348,26 @@ namespace {
                 std::string(step) + ": tenant " + std::to_string(p.tenant) + " is in placement state " + p.state);
 }
 
+// The arguments both registry steps take: (tenant, epoch, migrated_version).
+struct StepArgs {
+    int64_t tenant;
+    int64_t epoch;
+    int64_t version;
+    std::vector<spi::Param> params() const
+    {
+        return {spi::int8_param(tenant), spi::int8_param(epoch), spi::int8_param(version)};
+    }
+};
+
+StepArgs step_args(FunctionCallInfo fcinfo)
+{
+    StepArgs a{args::required_int64(fcinfo, 0, "tenant"), args::required_int64(fcinfo, 1, "epoch"),
+               args::required_int64(fcinfo, 2, "migrated_version")};
+    if (a.version < 0)
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "migrated_version must be 0 or more");
+    return a;
+}
+
 } // namespace
 
 // tenancy.placement_ready(tenant, epoch, migrated_version) RETURNS boolean
@@ -358,18 +378,14 @@ TENANCY_FUNCTION(tenancy_placement_ready)
         " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND epoch OPERATOR(pg_catalog.=) $2"
         "   AND isolation OPERATOR(pg_catalog.=) 'database' AND state OPERATOR(pg_catalog.=) 'provisioning'",
         {INT8OID, INT8OID, INT8OID});
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    int64_t epoch = args::required_int64(fcinfo, 1, "epoch");
-    int64_t version = args::required_int64(fcinfo, 2, "migrated_version");
-    if (version < 0)
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "migrated_version must be 0 or more");
+    StepArgs a = step_args(fcinfo);
     spi::Connection spi;
-    placement::Placement p = placement::load(tenant, true);
-    if (update.execute({spi::int8_param(tenant), spi::int8_param(epoch), spi::int8_param(version)}, false) == 1)
+    placement::Placement p = placement::load(a.tenant, true);
+    if (update.execute(a.params(), false) == 1)
         PG_RETURN_BOOL(true);
-    if (p.isolation == placement::Isolation::Database && p.epoch == epoch && p.state == "ready")
+    if (p.isolation == placement::Isolation::Database && p.epoch == a.epoch && p.state == "ready")
         PG_RETURN_BOOL(false); // a repeated step after a crash
-    refuse_step(p, epoch, "placement_ready");
+    refuse_step(p, a.epoch, "placement_ready");
 }
 
 // tenancy.record_migration_progress(tenant, epoch, migrated_version) RETURNS bigint
@@ -379,14 +395,10 @@ TENANCY_FUNCTION(tenancy_record_migration_progress)
                                  " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND epoch OPERATOR(pg_catalog.=) $2"
                                  "   AND isolation OPERATOR(pg_catalog.=) 'database'",
                                  {INT8OID, INT8OID, INT8OID});
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    int64_t epoch = args::required_int64(fcinfo, 1, "epoch");
-    int64_t version = args::required_int64(fcinfo, 2, "migrated_version");
-    if (version < 0)
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "migrated_version must be 0 or more");
+    StepArgs a = step_args(fcinfo);
     spi::Connection spi;
-    placement::Placement p = placement::load(tenant, true);
-    if (update.execute({spi::int8_param(tenant), spi::int8_param(epoch), spi::int8_param(version)}, false) != 1)
-        refuse_step(p, epoch, "record_migration_progress");
+    placement::Placement p = placement::load(a.tenant, true);
+    if (update.execute(a.params(), false) != 1)
+        refuse_step(p, a.epoch, "record_migration_progress");
     PG_RETURN_INT64(p.migrated_version);
 }
