@@ -16,4 +16,9 @@ inline constexpr int kInvalidTransition = MAKE_SQLSTATE('T', 'N', '0', '0', '4')
 inline constexpr int kStorageUnderflow = MAKE_SQLSTATE('T', 'N', '0', '0', '5');
 inline constexpr int kIdempotencyKeyReused = MAKE_SQLSTATE('T', 'N', '0', '0', '6');
 
+// Change-event landing (docs/changes.md): TN040-TN049.
+inline constexpr int kChangesNotEnabled = MAKE_SQLSTATE('T', 'N', '0', '4', '0');
+inline constexpr int kMalformedChangeEvent = MAKE_SQLSTATE('T', 'N', '0', '4', '1');
+inline constexpr int kColumnCannotBeEmpty = MAKE_SQLSTATE('T', 'N', '0', '4', '2');
+
 } // namespace tenancy::errcode
