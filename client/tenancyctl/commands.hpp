@@ -13,6 +13,7 @@ void register_apikey_commands(CLI::App& app, Context& ctx);  // cmd_apikey.cpp
 void register_storage_commands(CLI::App& app, Context& ctx); // cmd_storage.cpp
 void register_links_commands(CLI::App& app, Context& ctx);   // cmd_links.cpp
 void register_check_commands(CLI::App& app, Context& ctx);   // cmd_check.cpp
+void register_changes_commands(CLI::App& app, Context& ctx); // cmd_changes.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -23,6 +24,7 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_storage_commands,
     register_links_commands,
     register_check_commands,
+    register_changes_commands,
 };
 
 }  // namespace tenancyctl

@@ -56,6 +56,9 @@ TENANCY_DEFINE_ERROR(QuotaExceeded, TenancyError);     // TN003
 TENANCY_DEFINE_ERROR(InvalidTransition, TenancyError); // TN004
 TENANCY_DEFINE_ERROR(StorageUnderflow, TenancyError);  // TN005
 TENANCY_DEFINE_ERROR(IdempotencyKeyReused, TenancyError); // TN006
+TENANCY_DEFINE_ERROR(ChangesNotEnabled, TenancyError);     // TN040
+TENANCY_DEFINE_ERROR(MalformedChangeEvent, TenancyError);  // TN041 (a refused event's code)
+TENANCY_DEFINE_ERROR(ColumnCannotBeEmpty, TenancyError);   // TN042
 
 #undef TENANCY_DEFINE_ERROR
 
