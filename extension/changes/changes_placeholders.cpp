@@ -1,7 +1,8 @@
 // Change landing: tenancy.placeholders(older_than, tbl) lists placeholder
 // rows: parents that events referenced and whose own create event has not
 // arrived (docs/changes.md, "Placeholder parents").  Read-only, with the
-// caller's privileges and row-level security.
+// caller's privileges and row-level security; without tbl it lists the
+// enabled tables the caller may read.
 #include "changes/changes_table.hpp"
 #include "rowcheck/protect_roles.hpp"
 #include "shared/quoting.hpp"
@@ -9,7 +10,9 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 }
 
@@ -84,6 +87,11 @@ TENANCY_FUNCTION(tenancy_placeholders)
                 throw Error(ERRCODE_UNDEFINED_TABLE, "relation with OID " + std::to_string(relid) + " does not exist");
             continue; // dropped since we listed it
         }
+        // Listing every table skips those the caller may not read; naming
+        // one reports the missing privilege as the query would.
+        bool readable = pg_call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; });
+        if (!only && !readable)
+            continue;
         std::shared_ptr<const Table> table = only ? require_enabled_table(relid) : enabled_table(relid);
         if (table)
             list_placeholders(out, *table, older_than);
