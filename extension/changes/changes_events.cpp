@@ -396,7 +396,8 @@ void convert_events(std::vector<Event> &events, const Table &table)
         if (!failure)
             break;
         Event &event = events[at.event];
-        refuse(event, failure->sqlstate, at.column + ": " + failure->message);
+        refuse(event, failure->sqlstate,
+               at.column + ": " + failure->message + (failure->detail.empty() ? "" : " (" + failure->detail + ")"));
         event.key.clear();
         event.data.clear();
         ++at.event;
