@@ -28,7 +28,9 @@
 #include "shared/spi.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -61,12 +63,34 @@ struct ParentRefs {
     std::vector<std::vector<int>> by_event; // per event: indexes into keys
 };
 
+// The call writes the table, and parent tables for placeholders, with the
+// caller's rights.  Checking them first makes a missing privilege an error
+// of the call (42501) rather than a refusal of each event.  Column
+// privileges on every column count as the table's.
+void require_privileges(const Table &table, std::initializer_list<std::pair<AclMode, const char *>> modes)
+{
+    for (const auto &[mode, name] : modes) {
+        bool granted = pg_call([&, mode = mode] {
+            Oid user = GetUserId();
+            return pg_class_aclcheck(table.relid, user, mode) == ACLCHECK_OK ||
+                   pg_attribute_aclcheck_all(table.relid, user, mode, ACLMASK_ALL) == ACLCHECK_OK;
+        });
+        if (!granted)
+            throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, std::string("permission denied for table ") + table.name,
+                        std::string("apply_changes needs ") + name + " on it" +
+                            " (SELECT, INSERT and UPDATE on the table events land in; SELECT and INSERT on the "
+                            "enabled tables it references, for placeholders).");
+    }
+}
+
 std::shared_ptr<const Table> link_parent(const std::shared_ptr<const Table> &table, Oid referenced)
 {
     if (referenced == table->relid)
         return table;
-    // Lock before reading its description, so that invalidations are seen.
-    pg_call([&] { LockRelationOid(referenced, AccessShareLock); });
+    // Lock before reading its description, so that invalidations are seen;
+    // ROW EXCLUSIVE at once (the placeholder insert takes it anyway): taking
+    // a weaker lock first and upgrading could deadlock with enable_changes.
+    pg_call([&] { LockRelationOid(referenced, RowExclusiveLock); });
     return enabled_table(referenced);
 }
 
@@ -77,6 +101,8 @@ std::vector<ParentLink> parent_links(const std::shared_ptr<const Table> &table)
         std::shared_ptr<const Table> parent = link_parent(table, fk.referenced);
         if (!parent || fk.columns.size() != parent->key.size())
             continue;
+        if (parent != table)
+            require_privileges(*parent, {{ACL_SELECT, "SELECT"}, {ACL_INSERT, "INSERT"}});
         ParentLink link;
         link.parent = parent;
         for (const KeyColumn &key : parent->key) {
@@ -392,6 +418,7 @@ TENANCY_FUNCTION(tenancy_apply_changes)
     {
         spi::Connection spi;
         std::shared_ptr<const Table> table = require_enabled_table(relid);
+        require_privileges(*table, {{ACL_SELECT, "SELECT"}, {ACL_INSERT, "INSERT"}, {ACL_UPDATE, "UPDATE"}});
         std::vector<Event> events = parse_events(changes, *table);
         convert_events(events, *table);
         refuse_other_tenants(*table, events);
