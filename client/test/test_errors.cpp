@@ -30,6 +30,8 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"53100", typeid(InsufficientResources)}, {"57014", typeid(OperatorIntervention)},
         {"TN001", typeid(TenantNotFound)},       {"TN002", typeid(TenantNotActive)},
         {"TN003", typeid(QuotaExceeded)},        {"TN004", typeid(InvalidTransition)},
+        {"TN040", typeid(ChangesNotEnabled)},    {"TN041", typeid(MalformedChangeEvent)},
+        {"TN042", typeid(ColumnCannotBeEmpty)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };
