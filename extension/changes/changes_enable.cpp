@@ -384,7 +384,12 @@ TENANCY_FUNCTION(tenancy_enable_changes)
         throw_missing_unique_index(table, key);
 
     spi::Connection spi;
-    require_emptiable_columns(relid, table, names);
+    // A protected table's tenant column is NOT NULL without a default, and
+    // needs neither: the guard trigger fills it, and resets leave it alone.
+    std::set<std::string> emptiable_exceptions = names;
+    if (std::optional<std::string> tenant = protected_tenant_column(relid))
+        emptiable_exceptions.insert(*tenant);
+    require_emptiable_columns(relid, table, emptiable_exceptions);
     std::optional<Previous> previous = previous_record(relid);
     std::vector<std::string> added = ensure_state_columns(relid, table, state);
     if (previous)

@@ -102,15 +102,12 @@ RowChange merge(const Table &table, const RowState &old, const std::vector<Event
         };
 
         if (event.op == Op::Upsert) {
-            if (event.full) {
-                for (size_t c = 0; c < table.data.size(); ++c) {
-                    const Value *value = event.value_of(static_cast<int>(c));
-                    set_column(static_cast<int>(c), value ? Action::Set : Action::Reset, value);
-                }
-            } else {
-                for (const Value &value : event.data)
-                    set_column(value.column, Action::Set, &value);
-            }
+            for (const Value &value : event.data)
+                set_column(value.column, Action::Set, &value);
+            if (event.full)
+                for (int column : table.resettable)
+                    if (!event.value_of(column))
+                        set_column(column, Action::Reset, nullptr);
             if (v > change.version) {
                 change.version = v;
                 change.deleted = false;

@@ -183,17 +183,6 @@ std::optional<Record> read_record(Oid relid)
     return record;
 }
 
-std::optional<std::string> protected_tenant_column(Oid relid)
-{
-    static spi::Statement query(
-        "SELECT tenant_column::pg_catalog.text FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
-        {OIDOID});
-    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    if (query.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(relid), false)}, false) == 0)
-        return std::nullopt;
-    return spi::get_text(0, 1);
-}
-
 std::unordered_map<AttrNumber, std::string> column_defaults(Oid relid)
 {
     // Deparsed under the function's pinned search_path, so every name in
@@ -342,6 +331,17 @@ void forget_table(Datum, Oid relid) noexcept
 }
 
 } // namespace
+
+std::optional<std::string> protected_tenant_column(Oid relid)
+{
+    static spi::Statement query(
+        "SELECT tenant_column::pg_catalog.text FROM tenancy.protected_table WHERE tbl OPERATOR(pg_catalog.=) $1",
+        {OIDOID});
+    roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
+    if (query.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(relid), false)}, false) == 0)
+        return std::nullopt;
+    return spi::get_text(0, 1);
+}
 
 Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &attnums)
 {

@@ -89,8 +89,10 @@ struct Table {
     std::unordered_map<std::string, std::string> not_settable;
     // The change-state columns, quoted.
     std::string version_column, deleted_column, placeholder_column, versions_column;
-    // Data columns a delete resets (all of them: enable_changes refuses
-    // columns that cannot be empty, but a column added later may not be).
+    // Data columns a delete (and a full upsert) resets: those that are
+    // nullable or have a default.  enable_changes refuses other data
+    // columns, except a protected table's tenant column, which the guard
+    // trigger fills and which a reset must not empty.
     std::vector<int> resettable;
     std::vector<ForeignKey> foreign_keys;
     // A protected table's tenant column, and where events carry it.
@@ -119,6 +121,10 @@ Column describe_column(Oid relid, AttrNumber attnum);
 // columns are exactly `attnums` (in any order, no expressions); InvalidOid
 // if there is none.
 Oid find_unique_index(Oid relid, const std::vector<AttrNumber> &attnums);
+
+// The tenant column of `relid` if tenancy.protect protected it.  Needs an
+// SPI connection.
+std::optional<std::string> protected_tenant_column(Oid relid);
 
 // The name of `relid` for messages (schema-qualified and quoted).
 std::string table_name(Oid relid);

@@ -2,7 +2,7 @@
 -- disable_changes; every rule and every error (docs/changes.md).
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(120);
+SELECT plan(124);
 
 -- The statuses of a call, with the SQLSTATE of each refusal:
 -- '{applied,stale,refused:22P02}'.
@@ -308,6 +308,27 @@ SET ROLE tap_changes_app;
 SELECT tenancy.set_tenant(:tb);
 SELECT is((SELECT count(*) FROM notes_live), 0::bigint, 'and the other tenant sees nothing through the view');
 RESET ROLE;
+
+-- A protected table whose key lacks the tenant column: the guard fills it on
+-- insert; deletes and full upserts leave it alone.
+CREATE TABLE memos (id integer PRIMARY KEY, tenant_id bigint, body text DEFAULT 'empty');
+SELECT tenancy.protect('memos');
+SELECT lives_ok($$SELECT tenancy.enable_changes('memos', '{id}')$$,
+                'a protected table can be enabled although its tenant column is NOT NULL without a default');
+INSERT INTO memos (id, tenant_id, body) VALUES (5, :tb, 'b''s memo');
+GRANT SELECT, INSERT, UPDATE ON memos TO tap_changes_app;
+SET ROLE tap_changes_app;
+SELECT tenancy.set_tenant(:ta);
+SELECT is(pg_temp.land('memos', '[{"op": "upsert", "key": {"id": 1}, "version": 1, "data": {"body": "hello"}},
+                                  {"op": "upsert", "key": {"id": 1}, "version": 2, "full": true},
+                                  {"op": "delete", "key": {"id": 1}, "version": 3}]'),
+          '{applied,applied,applied}', 'create, full upsert and delete without the tenant column');
+SELECT is(pg_temp.land('memos', '[{"op": "upsert", "key": {"id": 5}, "version": 1, "data": {"body": "mine now"}}]'),
+          '{refused:42501}', 'a key that exists for another tenant is refused (42501), not overwritten');
+RESET ROLE;
+SELECT results_eq($$SELECT id, tenant_id, body, version, deleted_at IS NOT NULL FROM memos ORDER BY id$$,
+                  format($$VALUES (1, %s::bigint, 'empty', 3::bigint, true), (5, %s::bigint, 'b''s memo', 0::bigint, false)$$, :ta, :tb),
+                  'the tenant column was filled and kept; the other tenant''s row is untouched');
 
 -- Privileges -------------------------------------------------------------------------
 SET ROLE tap_changes_app;
