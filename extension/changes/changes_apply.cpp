@@ -38,6 +38,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -144,11 +145,21 @@ Datum convert_key_part(Datum value, Oid from, const Column &to)
 std::vector<std::pair<Key, int>> link_references(const ParentLink &link, std::vector<Event> &events)
 {
     std::vector<std::pair<Key, int>> pairs;
-    // Converting may fail, so it runs in subtransactions (as in
-    // convert_events), refusing the event whose value does not fit.
+    // Converting may fail, so when the two sides' types differ it runs in
+    // subtransactions (as in convert_events), refusing the event whose value
+    // does not fit.  Equal types (the usual case) convert nothing.
+    bool converts = false;
+    for (size_t j = 0; j < link.sources.size(); ++j)
+        converts = converts || link.types[j] != link.parent->key[j].column.type;
+    auto guarded = [&](const std::function<void()> &fn) -> std::optional<Failure> {
+        if (converts)
+            return in_subtransaction(fn);
+        fn();
+        return std::nullopt;
+    };
     size_t next = 0;
     while (next < events.size()) {
-        std::optional<Failure> failure = in_subtransaction([&] {
+        std::optional<Failure> failure = guarded([&] {
             for (; next < events.size(); ++next) {
                 const Event &event = events[next];
                 if (!event.accepted() || event.op != Op::Upsert)
