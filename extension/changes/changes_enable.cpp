@@ -124,6 +124,30 @@ std::optional<Attribute> find_attribute(Oid relid, const std::string &name)
     return found;
 }
 
+// Every column of the table that is not dropped, in table order.
+std::vector<std::pair<std::string, Attribute>> user_columns(Oid relid)
+{
+    std::vector<std::pair<std::string, Attribute>> columns;
+    pg_call([&] {
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+        int natts = HeapTupleIsValid(tuple) ? reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relnatts : 0;
+        if (HeapTupleIsValid(tuple))
+            ReleaseSysCache(tuple);
+        for (int attnum = 1; attnum <= natts; ++attnum) {
+            HeapTuple attribute_tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+            if (!HeapTupleIsValid(attribute_tuple))
+                continue;
+            auto *form = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(attribute_tuple));
+            if (!form->attisdropped)
+                columns.emplace_back(NameStr(form->attname),
+                                     Attribute{form->attnum, form->atttypid, form->attnotnull, form->atthasdef,
+                                               form->attidentity, form->attgenerated});
+            ReleaseSysCache(attribute_tuple);
+        }
+    });
+    return columns;
+}
+
 std::string type_name(Oid type)
 {
     return pg_call([&] { return std::string(format_type_be(type)); });
@@ -203,22 +227,9 @@ std::vector<std::string> ensure_state_columns(Oid relid, const std::string &tabl
 void require_emptiable_columns(Oid relid, const std::string &table, const std::set<std::string> &excluded)
 {
     std::vector<std::string> names;
-    pg_call([&] {
-        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-        int natts = HeapTupleIsValid(tuple) ? reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relnatts : 0;
-        if (HeapTupleIsValid(tuple))
-            ReleaseSysCache(tuple);
-        for (int attnum = 1; attnum <= natts; ++attnum) {
-            HeapTuple attribute_tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
-            if (!HeapTupleIsValid(attribute_tuple))
-                continue;
-            auto *form = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(attribute_tuple));
-            if (!form->attisdropped && form->attnotnull && !form->atthasdef && form->attidentity == '\0' &&
-                form->attgenerated == '\0')
-                names.emplace_back(NameStr(form->attname));
-            ReleaseSysCache(attribute_tuple);
-        }
-    });
+    for (const auto &[name, attribute] : user_columns(relid))
+        if (attribute.not_null && !attribute.has_default && attribute.identity == '\0' && attribute.generated == '\0')
+            names.push_back(name);
     std::string list, hint;
     for (const std::string &name : names) {
         if (excluded.count(name))
@@ -277,21 +288,8 @@ void create_live_view(Oid relid, const std::string &table, const std::string &vi
 {
     // Every column but the hidden change state, in table order.
     std::vector<std::string> columns;
-    pg_call([&] {
-        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-        int natts = HeapTupleIsValid(tuple) ? reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relnatts : 0;
-        if (HeapTupleIsValid(tuple))
-            ReleaseSysCache(tuple);
-        for (int attnum = 1; attnum <= natts; ++attnum) {
-            HeapTuple attribute_tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
-            if (!HeapTupleIsValid(attribute_tuple))
-                continue;
-            auto *form = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(attribute_tuple));
-            if (!form->attisdropped)
-                columns.emplace_back(NameStr(form->attname));
-            ReleaseSysCache(attribute_tuple);
-        }
-    });
+    for (const auto &column : user_columns(relid))
+        columns.push_back(column.first);
     const std::string &deleted = state[1].name, &placeholder = state[2].name, &versions = state[3].name;
     std::string list;
     for (const std::string &column : columns)

@@ -9,9 +9,7 @@ extern "C" {
 #include "storage/lock.h"
 }
 
-#include <algorithm>
 #include <map>
-#include <tuple>
 
 namespace tenancy::changes {
 
