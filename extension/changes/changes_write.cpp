@@ -10,7 +10,10 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/numeric.h"
+#include "utils/plancache.h"
+#include "utils/resowner.h"
 }
 
 #include <string>
@@ -36,14 +39,26 @@ public:
         if (plans_.size() >= kMaxPlans)
             clear();
         // A generic plan: these statements have one good plan whatever the
-        // batch (an index lookup per unnested key), and re-planning for each
-        // call's arrays cost a fifth of a small call.
+        // batch, an index lookup per unnested key, and re-planning for each
+        // call's arrays cost a fifth of a small call.  It is built here,
+        // with sequential scans, hash and merge joins off, because a table
+        // that is still empty (the first call) would otherwise get a hash
+        // join over a sequential scan and keep it as it grows.  When
+        // PostgreSQL re-plans it later (after DDL, or new statistics) it
+        // does so with the session's settings and the table's statistics.
         SPIPlanPtr plan = pg_call([&] {
             SPIPlanPtr p = SPI_prepare_cursor(sql.c_str(), static_cast<int>(types.size()),
                                               const_cast<Oid *>(types.data()), CURSOR_OPT_GENERIC_PLAN);
             if (p == nullptr)
                 elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.c_str(), SPI_result_code_string(SPI_result));
             SPI_keepplan(p);
+            int nest_level = NewGUCNestLevel();
+            for (const char *setting : {"enable_seqscan", "enable_hashjoin", "enable_mergejoin"})
+                (void)set_config_option(setting, "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+            CachedPlan *built = SPI_plan_get_cached_plan(p);
+            if (built != nullptr)
+                ReleaseCachedPlan(built, CurrentResourceOwner);
+            AtEOXact_GUC(true, nest_level);
             return p;
         });
         plans_.emplace(std::move(key), plan);
