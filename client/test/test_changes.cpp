@@ -3,6 +3,10 @@
 // landing, and the tenancyctl changes commands.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -186,6 +190,40 @@ TEST_F(Changes, ReplayingAfterAnInterruptedLandingConverges) {
     EXPECT_EQ(second.count(ChangeStatus::Refused), 0u);
     EXPECT_GE(second.count(ChangeStatus::Stale), 25u);
     EXPECT_EQ(rows(products()), expected);
+}
+
+// tenancyctl changes apply killed (SIGKILL) at several points of a landing,
+// each time followed by landing the whole file again: the result is always
+// that of one uninterrupted landing.  Each batch is its own transaction, so
+// a kill leaves whole batches landed, and replays of them are stale.
+TEST_F(Changes, TenancyctlKilledMidwayThenReplayedConverges) {
+    std::string file;
+    for (int v = 1; v <= 4; ++v)
+        for (int id = 1; id <= 60; ++id)
+            file += (v == 3 && id % 4 == 0 ? remove(id, v) : upsert(id, v, {{"name", fmt::format("{}-{}", id, v)}})) + "\n";
+    const std::vector<std::string> args = {"changes", "apply", "--table", products(), "--batch-size", "3", "--window", "1"};
+    ASSERT_EQ(run_tenancyctl(args, {}, file).exit_code, 0);
+    const std::vector<std::string> expected = rows(products());
+
+    int killed_midway = 0;
+    for (int threshold : {1, 20, 45, 59}) {
+        SCOPED_TRACE(fmt::format("killed after {} rows", threshold));
+        client.connection().exec("TRUNCATE " + products());
+        const pid_t pid = test::spawn_tenancyctl(args, file);
+        // Kill it once it has landed some rows (or when it has finished).
+        for (int i = 0; i < 2000; ++i) {
+            if (client.connection().exec("SELECT count(*) AS n FROM " + products()).int64(0, "n") >= threshold)
+                break;
+            usleep(1000);
+        }
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        killed_midway += WIFSIGNALED(status) ? 1 : 0;
+        EXPECT_EQ(run_tenancyctl(args, {}, file).exit_code, 0);
+        EXPECT_EQ(rows(products()), expected);
+    }
+    EXPECT_GE(killed_midway, 2) << "the landing finished before most kills: the test did not interrupt it";
 }
 
 TEST_F(Changes, TenancyctlEnableApplyPlaceholdersDisable) {
