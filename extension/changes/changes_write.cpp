@@ -186,6 +186,21 @@ std::string key_match(const Table &table)
     return text;
 }
 
+// "AND t.k = ANY ($1) AND ..." over the key arrays (the first parameters):
+// redundant with key_match, but it bounds the rows of the table a plan can
+// read to those of the batch's keys, whatever join order the planner picks
+// (a plan made while the table was empty may put the table on the outer
+// side of the join, and would then read all of it once it has grown).
+std::string key_bound(const Table &table)
+{
+    std::string text;
+    for (size_t k = 0; k < table.key.size(); ++k)
+        if (OidIsValid(table.key[k].column.array_type))
+            text += " AND t." + table.key[k].column.quoted + " " + table.key[k].equality + " ANY ($" +
+                    std::to_string(k + 1) + ")";
+    return text;
+}
+
 std::string key_columns(const Table &table)
 {
     std::string text;
@@ -324,7 +339,7 @@ std::vector<RowState> TableStatements::read(const std::vector<const Key *> &keys
     std::string sql = "SELECT u.ord::pg_catalog.int8, t." + table_.version_column + ", t." + table_.deleted_column +
                       " IS NOT NULL, t." + table_.placeholder_column + " IS NOT NULL, t." + table_.versions_column +
                       " FROM " + unnest(table_.key.size()) + " WITH ORDINALITY AS u (" + key_aliases(table_) +
-                      ", ord) JOIN " + table_.name + " AS t ON " + key_match(table_);
+                      ", ord) JOIN " + table_.name + " AS t ON " + key_match(table_) + key_bound(table_);
     uint64 rows = params.run(sql);
     for (uint64 row = 0; row < rows; ++row) {
         bool is_null = false;
@@ -395,7 +410,8 @@ uint64 TableStatements::update(const std::vector<const Key *> &keys, const std::
                    table_.placeholder_column + " = NULL, " + table_.versions_column + " = u.versions";
     std::string sql = "UPDATE " + table_.name + " AS t SET " + assignments + " FROM " +
                       unnest(params.types().size()) + " AS u (" + key_aliases(table_) + row_aliases(table_) +
-                      ", old_version) WHERE " + key_match(table_) + " AND COALESCE(t." + table_.version_column +
+                      ", old_version) WHERE " + key_match(table_) + key_bound(table_) + " AND COALESCE(t." +
+                      table_.version_column +
                       ", 0) OPERATOR(pg_catalog.=) u.old_version";
     return params.run(sql);
 }
