@@ -21,8 +21,13 @@
 //   pipelined  batches of 100, 16 calls in flight (libpq pipeline mode).
 // The non-reference modes shuffle the stream (SEED) and split it round-robin
 // over WORKERS connections (the PG* environment), each landing its share.
-// Result line: mode events seconds events_per_second retries failures.
+// Result line: mode events seconds events_per_second retries failures
+// server_cpu_us_per_event client_cpu_us_per_event.  CPU times come from
+// /proc (the backends' utime + stime) and getrusage (this process): unlike
+// events/s they hardly depend on what else runs on the machine.
 #include <libpq-fe.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +35,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <map>
 #include <random>
 #include <set>
@@ -45,6 +52,20 @@
 namespace {
 
 using nlohmann::json;
+
+// CPU seconds (user + system) the process `pid` has used so far.
+double process_cpu_seconds(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command name (which is in parentheses): 14 utime, 15 stime.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i)
+        if (i >= 14)
+            ticks += std::stod(field);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 constexpr int kCategories = 4000;
 constexpr int kProducts = 30000;
@@ -237,6 +258,7 @@ public:
         prepare("soft_delete_product", "UPDATE orm_products SET isactive = false WHERE id = $1::int");
     }
     ~Orm() { PQfinish(conn_); }
+    int backend_pid() const { return PQbackendPID(conn_); }
 
     std::size_t retries = 0;
     std::size_t failures = 0;
@@ -354,6 +376,7 @@ int land(const std::string& mode, const std::string& path, std::uint64_t seed, i
         shares[i % shares.size()].push_back(order[i]);
 
     std::atomic<std::size_t> retries{0}, failures{0};
+    std::vector<double> server_cpu(shares.size(), 0.0);
     std::vector<std::string> errors(shares.size());
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
@@ -362,15 +385,20 @@ int land(const std::string& mode, const std::string& path, std::uint64_t seed, i
             try {
                 if (mode == "orm") {
                     Orm orm;
+                    const double before = process_cpu_seconds(orm.backend_pid());
                     for (const Event* e : shares[w])
                         orm.land(*e);
+                    server_cpu[w] = process_cpu_seconds(orm.backend_pid()) - before;
                     retries += orm.retries;
                     failures += orm.failures;
                     return;
                 }
                 tenancy::Client client{std::string()};
+                const int pid = PQbackendPID(client.connection().get());
+                const double before = process_cpu_seconds(pid);
                 const std::size_t batch = mode == "batch1" ? 1 : 100;
                 land_batches(client, shares[w], batch, mode == "pipelined" ? 16 : 0);
+                server_cpu[w] = process_cpu_seconds(pid) - before;
             } catch (const std::exception& e) {
                 errors[w] = e.what();
             }
@@ -384,8 +412,16 @@ int land(const std::string& mode, const std::string& path, std::uint64_t seed, i
             std::cerr << mode << ": " << error << "\n";
             return 1;
         }
-    fmt::print("{} {} {:.3f} {:.0f} {} {}\n", mode, events.size(), seconds, static_cast<double>(events.size()) / seconds,
-               retries.load(), failures.load());
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double client_cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    double server = 0;
+    for (double s : server_cpu)
+        server += s;
+    const double n = static_cast<double>(events.size());
+    fmt::print("{} {} {:.3f} {:.0f} {} {} {:.1f} {:.1f}\n", mode, events.size(), seconds, n / seconds, retries.load(),
+               failures.load(), server * 1e6 / n, client_cpu * 1e6 / n);
     return 0;
 }
 
