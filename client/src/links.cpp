@@ -6,28 +6,10 @@
 
 #include <string>
 
+#include "sql_literals.hpp"
+
 namespace tenancy {
-namespace {
-
-// A PostgreSQL array literal of `values`, every element double-quoted so
-// that commas, braces, spaces and NULL-looking text stay plain text.
-std::string text_array_literal(const std::vector<std::string>& values) {
-    std::string literal = "{";
-    for (const std::string& value : values) {
-        if (literal.size() > 1)
-            literal += ',';
-        literal += '"';
-        for (char c : value) {
-            if (c == '"' || c == '\\')
-                literal += '\\';
-            literal += c;
-        }
-        literal += '"';
-    }
-    return literal + "}";
-}
-
-}  // namespace
+using detail::text_array_literal;
 
 LinkSyncResult Client::sync_links(const LinkSync& sync) {
     const Result r = conn_.exec(

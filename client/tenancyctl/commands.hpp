@@ -18,6 +18,7 @@ void register_migrations_commands(CLI::App& app, Context& ctx);  // cmd_migratio
 void register_placement_commands(CLI::App& app, Context& ctx);   // cmd_placement.cpp
 void register_binding_commands(CLI::App& app, Context& ctx); // cmd_binding.cpp
 void register_audit_commands(CLI::App& app, Context& ctx);   // cmd_audit.cpp
+void register_changes_commands(CLI::App& app, Context& ctx); // cmd_changes.cpp
 
 using RegisterCommands = void (*)(CLI::App&, Context&);
 
@@ -33,6 +34,7 @@ inline constexpr RegisterCommands kCommandGroups[] = {
     register_placement_commands,
     register_binding_commands,
     register_audit_commands,
+    register_changes_commands,
 };
 
 }  // namespace tenancyctl

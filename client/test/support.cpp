@@ -1,5 +1,6 @@
 #include "support.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -138,6 +139,35 @@ RunResult run_tenancyctl(const std::vector<std::string>& args,
     if (WIFSIGNALED(status))
         result.signal = WTERMSIG(status);
     return result;
+}
+
+pid_t spawn_tenancyctl(const std::vector<std::string>& args, const std::string& input) {
+    char path[] = "/tmp/tenancyctl-input.XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0)
+        throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));
+    const bool written = write(fd, input.data(), input.size()) == static_cast<ssize_t>(input.size());
+    lseek(fd, 0, SEEK_SET);
+    unlink(path);
+    if (!written) {
+        close(fd);
+        throw std::runtime_error("could not write the input file");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd, STDIN_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::vector<std::string> argv_strings{TENANCYCTL_PATH};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv = c_strings(argv_strings);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, TENANCYCTL_PATH, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fd);
+    if (rc != 0)
+        throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
+    return pid;
 }
 
 }  // namespace tenancy::test

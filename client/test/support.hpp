@@ -4,6 +4,8 @@
 // named tenants so the suite can run again and again on the same database.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -36,5 +38,10 @@ struct RunResult {
 RunResult run_tenancyctl(const std::vector<std::string>& args,
                          const std::map<std::string, std::optional<std::string>>& env = {},
                          const std::string& input = {});
+
+// Starts TENANCYCTL_PATH with `args` and `input` on stdin (from a file, so
+// a large input cannot block) and returns at once with its pid; its output
+// is discarded.  For tests that kill it midway.
+pid_t spawn_tenancyctl(const std::vector<std::string>& args, const std::string& input);
 
 }  // namespace tenancy::test

@@ -34,6 +34,8 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"TN012", typeid(MigrationOutOfOrder)},  {"TN013", typeid(NoServerAvailable)},
         {"TN014", typeid(DatabaseNotTenants)},   {"TN015", typeid(PlacementStepRefused)},
         {"TN050", typeid(InvalidApiKey)},        {"TN051", typeid(ProtectedThroughParent)},
+        {"TN040", typeid(ChangesNotEnabled)},    {"TN041", typeid(MalformedChangeEvent)},
+        {"TN042", typeid(ColumnCannotBeEmpty)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

@@ -27,4 +27,9 @@ inline constexpr int kNoServerAvailable = MAKE_SQLSTATE('T', 'N', '0', '1', '3')
 inline constexpr int kDatabaseNotTenants = MAKE_SQLSTATE('T', 'N', '0', '1', '4');
 inline constexpr int kPlacementStepRefused = MAKE_SQLSTATE('T', 'N', '0', '1', '5');
 
+// Change-event landing (docs/changes.md): TN040-TN049.
+inline constexpr int kChangesNotEnabled = MAKE_SQLSTATE('T', 'N', '0', '4', '0');
+inline constexpr int kMalformedChangeEvent = MAKE_SQLSTATE('T', 'N', '0', '4', '1');
+inline constexpr int kColumnCannotBeEmpty = MAKE_SQLSTATE('T', 'N', '0', '4', '2');
+
 } // namespace tenancy::errcode

@@ -1,5 +1,5 @@
 -- Hostile inputs for the functions of placement, tenant binding,
--- partitioned protection and the isolation audit: NULLs, huge and negative values, wrong
+-- partitioned protection, the isolation audit and change landing: NULLs, huge and negative values, wrong
 -- types, text meant to break SQL, calls from a role without rights, and a
 -- hostile search_path.  Every call ends in its documented SQLSTATE (never
 -- XX000, never a crash) or, under the hostile search_path, in the right
@@ -78,7 +78,14 @@ INSERT INTO hostile (call, sqlstate, why) VALUES
     ($$SELECT tenancy.placement_ready(1, 1, -5)$$, '22023', 'placement_ready: a negative version'),
     ($$SELECT tenancy.purge_tenant(0)$$, 'TN001', 'purge_tenant: tenant 0'),
     ($$SELECT tenancy.database_dropped(9223372036854775807)$$, 'TN001', 'database_dropped: largest bigint'),
-    ($$SELECT tenancy.migration_ddl_guard()$$, '39P01', 'migration_ddl_guard called directly');
+    ($$SELECT tenancy.migration_ddl_guard()$$, '39P01', 'migration_ddl_guard called directly'),
+    ($$SELECT * FROM tenancy.apply_changes(NULL, '[]')$$, '22023', 'apply_changes: NULL table'),
+    ($$SELECT * FROM tenancy.apply_changes('tap_hostile_misused', '[]')$$, 'TN040', 'apply_changes: a table not enabled'),
+    ($$SELECT * FROM tenancy.apply_changes(0::oid::regclass, '[]')$$, '42P01', 'apply_changes: relation OID 0'),
+    ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{}')$$, '22023', 'enable_changes: no key columns'),
+    ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{"; DROP TABLE x; --"}')$$, '42703', 'enable_changes: SQL as a key column'),
+    ($$SELECT tenancy.disable_changes('tap_hostile_misused')$$, 'TN040', 'disable_changes: a table not enabled'),
+    ($$SELECT * FROM tenancy.placeholders(NULL)$$, '22023', 'placeholders: NULL age');
 
 -- Every function changed or added here that a role without grants must not run.
 CREATE TEMP TABLE forbidden (n serial, call text);
@@ -111,6 +118,10 @@ INSERT INTO forbidden (call) VALUES
     ($$SELECT tenancy.database_dropped(1)$$),
     ($$SELECT tenancy.purge_tenant(1)$$),
     ($$SELECT * FROM tenancy.servers$$),
+    ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{n}')$$),
+    ($$SELECT tenancy.disable_changes('tap_hostile_misused')$$),
+    ($$SELECT * FROM tenancy.apply_changes('tap_hostile_misused', '[]')$$),
+    ($$SELECT * FROM tenancy.placeholders()$$),
     ($$SELECT * FROM tenancy.migrations$$);
 GRANT SELECT ON hostile, forbidden TO tap_hostile_nobody;
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tenancy/changes.hpp"
 #include "tenancy/connection.hpp"
 #include "tenancy/errors.hpp"
 #include "tenancy/placement.hpp"
@@ -188,6 +189,36 @@ public:
     // grants) when `schema` is empty; errors first.
     std::vector<AuditFinding> audit(const std::optional<std::string>& schema = std::nullopt);
     // ---- end of isolation audit ----
+    // ---- Change landing (client/src/changes.cpp, docs/changes.md) ----
+    // Prepares a table for apply_changes (idempotent); AccessError 42P10
+    // without a unique key on the key columns, ColumnCannotBeEmpty (TN042).
+    void enable_changes(const ChangeSetup& setup);
+    // false if the table was not prepared.
+    bool disable_changes(const std::string& table, bool drop_columns = false);
+    // One call: `events_json` is a JSON array of events.  Refused events are
+    // reported in the outcomes, not thrown; ChangesNotEnabled, DataError
+    // (not an array) and PermissionDenied (no privilege) are thrown.
+    std::vector<ChangeOutcome> apply_changes(const std::string& table, const std::string& events_json);
+    // Many batches (JSON arrays) in one round trip with libpq pipeline mode,
+    // each batch its own transaction (so each keeps the lock-order guarantee
+    // and a failed batch leaves the others landed).  At most `window`
+    // batches are in flight; results come in batch order.
+    std::vector<ChangeBatchResult> apply_changes_pipelined(const std::string& table,
+                                                           const std::vector<std::string>& batches,
+                                                           std::size_t window = 16);
+    // Lands a stream of events (one JSON object text each, e.g. the lines of
+    // a JSON-lines file) in batches of `batch_size`, pipelined.  A batch
+    // that the server cannot read as JSON is resent event by event, so an
+    // event that is not valid JSON is refused (22P02) and the others land.
+    // Any other failed call is thrown; the batches before it have landed,
+    // and landing the whole stream again is harmless (replays are stale).
+    ChangeLanding land_changes(const std::string& table, const std::vector<std::string>& events,
+                               std::size_t batch_size = 100, std::size_t window = 16);
+    // Placeholders older than `older_than`, of one table or of every enabled
+    // table this role may read.
+    std::vector<Placeholder> placeholders(std::chrono::seconds older_than = std::chrono::seconds(0),
+                                          const std::optional<std::string>& table = std::nullopt);
+    // ---- end of change landing ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

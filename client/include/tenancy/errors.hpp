@@ -71,6 +71,9 @@ TENANCY_DEFINE_ERROR(DatabaseNotTenants, TenancyError); // TN014: a database of 
 TENANCY_DEFINE_ERROR(PlacementStepRefused, TenancyError); // TN015
 TENANCY_DEFINE_ERROR(InvalidApiKey, TenancyError);          // TN050
 TENANCY_DEFINE_ERROR(ProtectedThroughParent, TenancyError); // TN051
+TENANCY_DEFINE_ERROR(ChangesNotEnabled, TenancyError);     // TN040
+TENANCY_DEFINE_ERROR(MalformedChangeEvent, TenancyError);  // TN041 (a refused event's code)
+TENANCY_DEFINE_ERROR(ColumnCannotBeEmpty, TenancyError);   // TN042
 
 #undef TENANCY_DEFINE_ERROR
 
