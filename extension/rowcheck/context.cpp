@@ -18,6 +18,7 @@
 
 #include "shared/errcodes.hpp"
 #include "registry/registry.hpp"
+#include "shared/search_path.hpp"
 #include "shared/spi.hpp"
 
 extern "C" {
@@ -111,6 +112,8 @@ TENANCY_FUNCTION(tenancy_set_tenant)
         // No row lock: taking one in every transaction would make every
         // request of a busy tenant write its registry row.  A tenant deleted
         // after this check keeps its rows; tenancy.check reports them.
+        // The function has no SET search_path clause (docs/security.md).
+        CatalogOnlySearchPath pinned;
         spi::Connection spi;
         registry::require_active_tenant(tenant, registry::RowLock::None);
     }

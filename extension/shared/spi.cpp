@@ -8,6 +8,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 }
 
@@ -132,6 +133,19 @@ uint64 Statement::execute(const std::vector<Param> &params, bool read_only, long
     ParamArrays arrays(params);
     int rc = pg_call([&] {
         return SPI_execute_plan(p, arrays.values.data(), arrays.nulls.c_str(), read_only, limit);
+    });
+    check_spi_result(rc, sql_);
+    return SPI_processed;
+}
+
+uint64 Statement::execute_in_caller_snapshot(const std::vector<Param> &params, long limit)
+{
+    SPIPlanPtr p = plan();
+    ParamArrays arrays(params);
+    int rc = pg_call([&] {
+        Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot;
+        return SPI_execute_snapshot(p, arrays.values.data(), arrays.nulls.c_str(), snapshot, InvalidSnapshot,
+                                    false, true, limit);
     });
     check_spi_result(rc, sql_);
     return SPI_processed;

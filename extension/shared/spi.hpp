@@ -69,6 +69,14 @@ public:
     // means all rows.
     uint64 execute(const std::vector<Param> &params, bool read_only, long limit = 0);
 
+    // Like execute(params, false), but in the snapshot of the statement that
+    // called us (its command id advanced) instead of a new one: one snapshot
+    // less per call.  Only for a statement that works as well from the
+    // caller's snapshot, such as an UPDATE of rows that existed when the
+    // calling statement began (READ COMMITTED re-checks a row changed since
+    // then against its newest version, as for any UPDATE).
+    uint64 execute_in_caller_snapshot(const std::vector<Param> &params, long limit = 0);
+
 private:
     SPIPlanPtr plan();
 

@@ -8,6 +8,7 @@
 // the row and let settle() say why, or clamp.  Idempotency keys add their
 // statements only when a key is given.
 #include "shared/errcodes.hpp"
+#include "shared/search_path.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_idempotency.hpp"
 
@@ -37,7 +38,7 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
         " RETURNING storage_used",
         {INT8OID, INT8OID});
 
-    if (update.execute({spi::int8_param(tenant), spi::int8_param(delta)}, false) == 0)
+    if (update.execute_in_caller_snapshot({spi::int8_param(tenant), spi::int8_param(delta)}) == 0)
         return std::nullopt;
     return spi::get_int64(0, 1);
 }
@@ -89,6 +90,8 @@ TENANCY_FUNCTION(tenancy_adjust_storage)
 
     int64_t used = 0;
     {
+        // No SET clause on this function: the path is pinned here instead.
+        CatalogOnlySearchPath pinned;
         spi::Connection spi;
         used = key ? storage::adjust_with_key(tenant, delta, *key, policy) : storage::adjust(tenant, delta, policy);
     }

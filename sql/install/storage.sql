@@ -54,7 +54,6 @@ CREATE FUNCTION tenancy.adjust_storage(
     on_underflow text DEFAULT 'clamp')
 RETURNS bigint
 LANGUAGE C VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_adjust_storage';
 COMMENT ON FUNCTION tenancy.adjust_storage(bigint, bigint, text, text)
     IS 'Adds delta bytes (negative to free) to a tenant''s storage under its row lock and returns the new usage';
