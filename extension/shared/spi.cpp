@@ -80,6 +80,18 @@ spi::Param int8_array_param(const std::vector<int64_t> &values)
     return datum_param(INT8ARRAYOID, PointerGetDatum(array), false);
 }
 
+Param int4_array_param(const std::vector<int32_t> &values)
+{
+    ArrayType *array = pg_call([&] {
+        Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * std::max<size_t>(values.size(), 1)));
+        for (size_t i = 0; i < values.size(); ++i)
+            elements[i] = Int32GetDatum(values[i]);
+        return construct_array(elements, static_cast<int>(values.size()), INT4OID, sizeof(int32), true,
+                               TYPALIGN_INT);
+    });
+    return datum_param(INT4ARRAYOID, PointerGetDatum(array), false);
+}
+
 namespace {
 
 // SPI wants parallel arrays: values and a nulls string of ' ' and 'n'.

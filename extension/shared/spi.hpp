@@ -55,6 +55,7 @@ Param bytea_param(const unsigned char *data, size_t length);
 // `value` is the argument Datum as received (a jsonb, or any other varlena).
 Param datum_param(Oid type, Datum value, bool is_null);
 Param int8_array_param(const std::vector<int64_t> &values); // a bigint[]
+Param int4_array_param(const std::vector<int32_t> &values); // an integer[]
 
 // A statement prepared once per backend on first use and kept for the rest of
 // the session (SPI_keepplan), so hot paths skip parse and plan.  Declare it

@@ -11,6 +11,7 @@
 #include "shared/search_path.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_idempotency.hpp"
+#include "storage/storage_stripes.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -31,7 +32,7 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
     static spi::Statement update(
         "UPDATE tenancy.tenant"
         "   SET storage_used = storage_used + $2"
-        " WHERE id = $1"
+        " WHERE id = $1 AND storage_stripes = 1"
         "   AND CASE WHEN $2 > 0 THEN status = 'active' AND $2 <= storage_quota - storage_used"
         "            ELSE storage_used + $2 >= 0"
         "       END"
@@ -46,19 +47,31 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
 // The fallback: lock the row, settle the delta, write the result.  The row
 // may have changed since the fast UPDATE declined it (another session freed
 // space, say); settle() judges it as it is now, under the lock.
+// For a striped tenant the lock covers its stripes too, so settle() judges
+// the exact total; the result is then spread over the stripes again.
 int64_t adjust_locked(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
     TenantStorage row = lock_tenants({tenant}).front();
-    Settlement result = settle(row, delta, policy);
+    TenantStorage counted = row;
+    if (row.stripes > 1)
+        counted.used = stripes::lock_total(row);
+    Settlement result = settle(counted, delta, policy);
     if (result.clamped)
-        record_clamp(tenant, delta, row.used);
-    write_usage({{tenant, result.used}});
+        record_clamp(tenant, delta, counted.used);
+    if (row.stripes > 1)
+        stripes::rebalance(tenant, row.stripes, result.used, row.quota);
+    else
+        write_usage({{tenant, result.used}});
     return result.used;
 }
 
+// The single-row UPDATE declines a striped tenant (storage_stripes = 1 is
+// part of its rule); the striped fast path then tries one stripe.
 int64_t adjust(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
     if (std::optional<int64_t> used = try_fast_adjust(tenant, delta))
+        return *used;
+    if (std::optional<int64_t> used = stripes::try_adjust(tenant, delta))
         return *used;
     return adjust_locked(tenant, delta, policy);
 }
