@@ -52,6 +52,7 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
 int64_t adjust_locked(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
     TenantStorage row = lock_tenants({tenant}).front();
+    stripes::remember_stripes(tenant, row.stripes);
     TenantStorage counted = row;
     if (row.stripes > 1)
         counted.used = stripes::lock_total(row);
@@ -66,13 +67,19 @@ int64_t adjust_locked(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 }
 
 // The single-row UPDATE declines a striped tenant (storage_stripes = 1 is
-// part of its rule); the striped fast path then tries one stripe.
+// part of its rule); the striped fast path then tries one stripe.  Tenants
+// this backend has seen striped go to the striped path first.
 int64_t adjust(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
-    if (std::optional<int64_t> used = try_fast_adjust(tenant, delta))
-        return *used;
-    if (std::optional<int64_t> used = stripes::try_adjust(tenant, delta))
-        return *used;
+    std::optional<int32_t> striped = stripes::known_stripes(tenant);
+    if (!striped) {
+        if (std::optional<int64_t> used = try_fast_adjust(tenant, delta))
+            return *used;
+        striped = stripes::read_stripes(tenant);
+    }
+    if (striped && *striped > 1)
+        if (std::optional<int64_t> used = stripes::try_adjust(tenant, delta, *striped))
+            return *used;
     return adjust_locked(tenant, delta, policy);
 }
 

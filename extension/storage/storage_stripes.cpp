@@ -10,6 +10,7 @@ extern "C" {
 #include "miscadmin.h"
 }
 
+#include <unordered_map>
 #include <vector>
 
 namespace tenancy::storage::stripes {
@@ -26,8 +27,17 @@ namespace {
 // own stripe ($3, from its process id), so concurrent callers spread out.
 #define STRIPE_ORDER(s) "(" s ".stripe + $3) % $4"
 
+// The tenant is still striped as the caller believes ($4 stripes) and, for a
+// positive delta, active; read in the statement's snapshot, without a lock
+// (docs/storage.md, "What differs from one row").
+#define STRIPED_AND_ALLOWED \
+    "EXISTS (SELECT FROM tenancy.tenant t WHERE t.id = $1 AND t.storage_stripes = $4" \
+    "        AND ($2 <= 0 OR t.status = 'active'))"
 // The exact usage of a tenant in one snapshot: its row's part (0 for a
-// striped tenant, all of it otherwise) plus its stripes.
+// striped tenant) plus its stripes.  Not read-only, so in a new snapshot that
+// sees this call's own stripe update and every adjustment committed before;
+// a value computed inside the UPDATE could mix a stripe re-spread by a
+// rebalance that committed meanwhile with the others' older values.
 int64_t usage_now(int64_t tenant)
 {
     static spi::Statement total(
@@ -35,31 +45,64 @@ int64_t usage_now(int64_t tenant)
         "                                    WHERE s.tenant_id = t.id), 0))::bigint"
         "  FROM tenancy.tenant t WHERE t.id = $1",
         {INT8OID});
-    // Not read-only: a new snapshot, which sees this call's own stripe
-    // update and every adjustment committed before it.
     total.execute({spi::int8_param(tenant)}, false);
     return *spi::get_int64(0, 1);
 }
 
 // One attempt in its own subtransaction: kept if the statement changed a
-// stripe, rolled back (with any row lock it took) if not.
-bool attempt(spi::Statement &statement, const std::vector<spi::Param> &params)
+// stripe (then returns the usage after it), rolled back (with any row lock
+// it took) if not.
+std::optional<int64_t> attempt(spi::Statement &statement, int64_t tenant, const std::vector<spi::Param> &params)
 {
     SubTransaction sub;
     if (statement.execute(params, false) == 1) {
         sub.commit();
-        return true;
+        return usage_now(tenant);
     }
     sub.rollback();
-    return false;
+    return std::nullopt;
 }
+
+// Which tenants this backend has seen striped, and into how many stripes: a
+// hint that lets adjust_storage skip the single-row UPDATE for them.  A stale
+// entry costs a failed attempt (the statements check the count), never a
+// wrong result; the locked path corrects it.
+std::unordered_map<int64_t, int32_t> striped_hint;
+constexpr size_t kMaxHints = 4096;
 
 } // namespace
 
-std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta)
+std::optional<int32_t> known_stripes(int64_t tenant)
 {
-    static spi::Statement state(
-        "SELECT storage_stripes::bigint, status = 'active' FROM tenancy.tenant WHERE id = $1", {INT8OID});
+    auto found = striped_hint.find(tenant);
+    if (found == striped_hint.end())
+        return std::nullopt;
+    return found->second;
+}
+
+void remember_stripes(int64_t tenant, int32_t stripes)
+{
+    if (stripes <= 1) {
+        striped_hint.erase(tenant);
+        return;
+    }
+    if (striped_hint.size() >= kMaxHints)
+        striped_hint.clear();
+    striped_hint[tenant] = stripes;
+}
+
+std::optional<int32_t> read_stripes(int64_t tenant)
+{
+    static spi::Statement state("SELECT storage_stripes::bigint FROM tenancy.tenant WHERE id = $1", {INT8OID});
+    if (state.execute({spi::int8_param(tenant)}, true) == 0)
+        return std::nullopt;
+    int32_t stripes = static_cast<int32_t>(*spi::get_int64(0, 1));
+    remember_stripes(tenant, stripes);
+    return stripes;
+}
+
+std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta, int32_t stripes)
+{
     // Takes the first stripe in this backend's order that can take the delta
     // and that no other transaction holds.  MATERIALIZED keeps the locking
     // pick a separate step that runs once.  A stripe changed since the
@@ -67,9 +110,9 @@ std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta)
     static spi::Statement take_free(
         "WITH pick AS MATERIALIZED ("
         "  SELECT c.stripe FROM tenancy.storage_stripe c"
-        "   WHERE c.tenant_id = $1 AND " STRIPE_CAN_TAKE("c")
+        "   WHERE c.tenant_id = $1 AND " STRIPE_CAN_TAKE("c") " AND " STRIPED_AND_ALLOWED
         "   ORDER BY " STRIPE_ORDER("c") " LIMIT 1"
-        "     FOR NO KEY UPDATE SKIP LOCKED)"
+        "     FOR NO KEY UPDATE OF c SKIP LOCKED)"
         " UPDATE tenancy.storage_stripe s SET " STRIPE_TAKE
         "  FROM pick"
         " WHERE s.tenant_id = $1 AND s.stripe = pick.stripe AND " STRIPE_CAN_TAKE("s")
@@ -81,25 +124,19 @@ std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta)
         "UPDATE tenancy.storage_stripe s SET " STRIPE_TAKE
         " WHERE s.tenant_id = $1 AND " STRIPE_CAN_TAKE("s")
         "   AND s.stripe = (SELECT c.stripe FROM tenancy.storage_stripe c"
-        "                    WHERE c.tenant_id = $1 AND " STRIPE_CAN_TAKE("c")
+        "                    WHERE c.tenant_id = $1 AND " STRIPE_CAN_TAKE("c") " AND " STRIPED_AND_ALLOWED
         "                    ORDER BY " STRIPE_ORDER("c") " LIMIT 1)"
         " RETURNING s.stripe",
         {INT8OID, INT8OID, INT4OID, INT4OID});
 
-    if (state.execute({spi::int8_param(tenant)}, true) == 0)
-        return std::nullopt; // unknown tenant: the locked path says so
-    int64_t stripes = *spi::get_int64(0, 1);
-    bool active = spi::get_bool(0, 2).value_or(false);
-    if (stripes <= 1 || (delta > 0 && !active))
+    if (stripes <= 1)
         return std::nullopt;
-
-    int32_t count = static_cast<int32_t>(stripes);
     std::vector<spi::Param> params = {spi::int8_param(tenant), spi::int8_param(delta),
-                                      spi::int4_param(static_cast<int32_t>(MyProcPid % count)),
-                                      spi::int4_param(count)};
-    if (attempt(take_free, params) || attempt(take_waiting, params))
-        return usage_now(tenant);
-    return std::nullopt;
+                                      spi::int4_param(static_cast<int32_t>(MyProcPid % stripes)),
+                                      spi::int4_param(stripes)};
+    if (std::optional<int64_t> used = attempt(take_free, tenant, params))
+        return used;
+    return attempt(take_waiting, tenant, params);
 }
 
 int64_t lock_total(const TenantStorage &row)
@@ -177,6 +214,7 @@ TENANCY_FUNCTION(tenancy_set_storage_stripes)
         spi::Connection spi;
         storage::TenantStorage row = storage::lock_tenants({tenant}).front();
         before = row.stripes;
+        storage::stripes::remember_stripes(tenant, stripes);
         int64_t used = row.stripes > 1 ? storage::stripes::lock_total(row) : row.used;
         if (stripes == 1) {
             collapse_stripes.execute({spi::int8_param(tenant)}, false);

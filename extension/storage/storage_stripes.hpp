@@ -29,15 +29,25 @@ namespace tenancy::storage::stripes {
 
 inline constexpr int32_t kMaxStripes = 64;
 
-// The fast path for a striped tenant: applies `delta` to one stripe that can
-// take it alone and returns the tenant's usage after it (this adjustment plus
-// every one committed before), or nullopt when the tenant is not striped
-// (any more), is not active for a positive delta, or no stripe could take
-// the delta alone: then the caller settles it with the tenant locked.  Each
+// The fast path for a striped tenant believed to have `stripes` stripes:
+// applies `delta` to one stripe that can take it alone and returns the
+// tenant's usage after it (this adjustment plus every one committed before
+// the statement began), or nullopt when the tenant no longer has that many
+// stripes, is not active for a positive delta, or no stripe could take the
+// delta alone: then the caller settles it with the tenant locked.  Each
 // attempt runs in a subtransaction that is rolled back when it fails, so a
 // call that falls through holds no lock on any of the tenant's stripes and
 // cannot deadlock with a rebalance that waits for them.
-std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta);
+std::optional<int64_t> try_adjust(int64_t tenant, int64_t delta, int32_t stripes);
+
+// A per-backend hint of which tenants are striped, so that their adjustments
+// skip the single-row UPDATE.  known_stripes: the count last seen, if the
+// tenant was seen striped; remember_stripes: records a count seen (1 forgets
+// the tenant); read_stripes: reads the count (nullopt for an unknown tenant)
+// and records it.
+std::optional<int32_t> known_stripes(int64_t tenant);
+void remember_stripes(int64_t tenant, int32_t stripes);
+std::optional<int32_t> read_stripes(int64_t tenant);
 
 // For a tenant row locked by lock_tenants with stripes > 1: locks every
 // stripe in stripe order (waiting for adjustments in flight to end) and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Link sync benchmark: syncing one member's 50 groups (5 changed per call)
-# over 10,000 members, three ways, at 1 and 8 clients:
+# over 10,000 members, three ways, at 1, 8 and 32 clients:
 #   (a) ORM pattern: select, delete each removed row, insert each added row
 #   (b) hand-written DELETE + INSERT ... ON CONFLICT DO NOTHING in a transaction
 #   (c) tenancy.sync_links
@@ -14,8 +14,9 @@ psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql -X -q -d "$db" -c "CREATE EXTENSION tenancy"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$here/setup.sql"
 
+echo "network delay ${BENCH_DELAY_US:-0} us each way"
 printf '%-8s %12s %12s %12s %8s %8s\n' clients "a: ORM" "b: pair" "c: sync" "c/a" "c/b"
-for clients in 1 8; do
+for clients in 1 8 32; do
     a=$(pgbench_tps "$db" "$here/orm.sql" "$clients" -D nclients="$clients")
     b=$(pgbench_tps "$db" "$here/handwritten.sql" "$clients" -D nclients="$clients")
     c=$(pgbench_tps "$db" "$here/sync_links.sql" "$clients" -D nclients="$clients")
