@@ -33,6 +33,7 @@ namespace {
 #define STRIPED_AND_ALLOWED \
     "EXISTS (SELECT FROM tenancy.tenant t WHERE t.id = $1 AND t.storage_stripes = $4" \
     "        AND ($2 <= 0 OR t.status = 'active'))"
+
 // The exact usage of a tenant in one snapshot: its row's part (0 for a
 // striped tenant) plus its stripes.  Not read-only, so in a new snapshot that
 // sees this call's own stripe update and every adjustment committed before;

@@ -23,6 +23,13 @@ for clients in 1 8 32; do
     printf '%-8s %12.0f %12.0f %12.0f %8s %8s\n' "$clients" "$a" "$b" "$c" "$(ratio "$c" "$a")" "$(ratio "$c" "$b")"
 done
 
+# What one sync costs the server (1 client, no network): the pair against sync_links.
+if [ "${BENCH_DELAY_US:-0}" = 0 ]; then
+    cpu_b=$(least_cpu_us 3 "$db" "$here/handwritten.sql" 5000 -D nclients=1)
+    cpu_c=$(least_cpu_us 3 "$db" "$here/sync_links.sql" 5000 -D nclients=1)
+    echo "server CPU per sync (us, 1 client, least of 3): b $cpu_b, c $cpu_c; c costs $(ratio "$cpu_c" "$cpu_b")x b"
+fi
+
 # Every approach keeps the data shape: 50 distinct groups per member.
 psql -X -At -d "$db" -c "SELECT 'check: ' || count(DISTINCT member_id) || ' members, ' || count(*) || ' rows, ' ||
                                 (SELECT count(*) FROM (SELECT member_id FROM role_membership GROUP BY 1 HAVING count(*) <> 50) x)

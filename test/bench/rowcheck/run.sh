@@ -94,6 +94,13 @@ for clients in 1 8 32; do
         "$(ratio "$policy_per_tx" "$where_random")" "$policy_pipeline" "$(ratio "$policy_pipeline" "$where_random")"
 done
 
+if [ "$delay" = 0 ]; then
+    cpu_where=$(least_cpu_us 3 "$db" query_where.sql 20000 -U bench_app)
+    cpu_pipeline=$(least_cpu_us 3 "$db" query_policy_pipeline.sql 20000 -U bench_app)
+    echo "   server CPU per request (us, 1 client, least of 3): explicit WHERE $cpu_where," \
+        "per-tx in one round trip $cpu_pipeline ($(ratio "$cpu_pipeline" "$cpu_where")x)"
+fi
+
 echo "3. check over 10,000 tenants and 3 required-row rules (seconds per full check, lower is better)"
 check_tps=$(pgbench -n -M prepared -h "${BENCH_PGHOST:-$PGHOST}" -f check.sql -c 1 -t 5 "$db" 2>&1 |
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p')

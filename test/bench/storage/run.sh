@@ -77,6 +77,18 @@ for durable in ${BENCH_DURABLE:-off on}; do
         done
     done
 done
+# What one call costs the server, free of the scheduler's noise (1 client,
+# no network, no disk wait): b and c over 1,000 tenants, d on the hot tenant.
+if [ "${BENCH_DELAY_US:-0}" = 0 ]; then
+    durability off
+    cpu_b=$(least_cpu_us 3 "$db" "$here/b_single_update.sql" 20000 -D tenants=1000)
+    cpu_c=$(least_cpu_us 3 "$db" "$here/c_adjust_storage.sql" 20000 -D tenants=1000)
+    striped 16
+    cpu_d=$(least_cpu_us 3 "$db" "$here/c_adjust_storage.sql" 20000 -D tenants=1)
+    striped 1
+    echo "server CPU per call (us, 1 client, least of 3): b $cpu_b, c $cpu_c, d $cpu_d;" \
+        "c costs $(ratio "$cpu_c" "$cpu_b")x b, d $(ratio "$cpu_d" "$cpu_b")x b"
+fi
 # Every variant kept the books: no tenant went negative, tenant 1 is back in one row.
 q -At -c "SELECT 'check: ' || count(*) FILTER (WHERE used < 0) || ' negative, ' ||
                  (SELECT count(*) FROM tenancy.storage_stripe) || ' stripes left' FROM tenancy.storage_usage"
