@@ -3,7 +3,7 @@
 #include "storage/storage_stripes.hpp"
 
 #include "shared/errcodes.hpp"
-#include "shared/subtransaction.hpp"
+#include "shared/subtransaction_scope.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"

@@ -1,5 +1,5 @@
-// Internal subtransactions (see subtransaction.hpp).
-#include "shared/subtransaction.hpp"
+// Internal subtransactions as a C++ scope (see subtransaction_scope.hpp).
+#include "shared/subtransaction_scope.hpp"
 
 #include "shared/boundary.hpp"
 
