@@ -32,7 +32,7 @@ backend_cpu_us() {
     local app="bench-cpu-$$-$RANDOM" pid="" ticks=0 now
     PGAPPNAME=$app pgbench -n -M prepared -f "$script" -c 1 -t "$transactions" "$@" "$db" >/dev/null 2>&1 &
     local bench=$!
-    for _ in $(seq 200); do
+    for _ in $(seq 1000); do
         pid=$(psql -XAt -d postgres -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app'" 2>/dev/null)
         [ -n "$pid" ] && break
         sleep 0.01
@@ -42,6 +42,8 @@ backend_cpu_us() {
         sleep 0.02
     done
     wait "$bench" || true
+    # Not found (pgbench failed or ended before it was seen): no figure.
+    [ -n "$pid" ] && [ "$ticks" != 0 ] || return 0
     awk -v t="$ticks" -v n="$transactions" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
 }
 
@@ -52,7 +54,8 @@ least_cpu_us() {
     shift
     for ((r = 0; r < rounds; r++)); do
         v=$(backend_cpu_us "$@")
+        [ -n "$v" ] || continue
         best=$(awk -v x="$v" -v y="${best:-$v}" 'BEGIN { print (x < y ? x : y) }')
     done
-    echo "$best"
+    echo "${best:-n/a}"
 }
