@@ -1,6 +1,7 @@
 // Tenant-row checks: one call of a tenancy.* SQL function per method
 // (docs/rowcheck.md).  Arguments carry explicit casts, as in client.cpp.
 #include "tenancy/client.hpp"
+#include "tenancy/pipeline.hpp"
 
 #include <string>
 
@@ -47,6 +48,40 @@ std::vector<CheckProblem> Client::check(bool repair) {
                                         r.text(row, "object"), r.text(row, "detail"),
                                         r.int64(row, "repaired") == 1});
     return problems;
+}
+
+Result Client::in_tenant(TenantId tenant, std::string_view sql, const Params& params) {
+    std::vector<Result> results = in_tenant(tenant, {Statement{std::string(sql), params}});
+    return std::move(results.front());
+}
+
+// BEGIN, set_tenant, the statements and COMMIT go out in one pipeline and
+// come back after one sync.  If anything fails, the server skips the rest up
+// to the sync and leaves the transaction block aborted; it is rolled back
+// here (a second round trip, on failure only) before the error is thrown.
+std::vector<Result> Client::in_tenant(TenantId tenant, const std::vector<Statement>& statements) {
+    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE)
+        raise_error(ErrorInfo{"25001", "in_tenant must be called outside a transaction block", "",
+                              "It runs its own BEGIN ... COMMIT; call set_tenant inside your transaction instead."});
+    std::vector<Result> results;
+    try {
+        Pipeline batch(conn_);
+        batch.send("BEGIN");
+        batch.send("SELECT tenancy.set_tenant($1::bigint)", {std::to_string(tenant)});
+        for (const Statement& statement : statements)
+            batch.send(statement.sql, statement.params);
+        batch.send("COMMIT");
+        results = batch.sync();
+    } catch (...) {
+        if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE)
+            conn_.exec("ROLLBACK");
+        throw;
+    }
+    std::vector<Result> own;
+    own.reserve(statements.size());
+    for (std::size_t i = 2; i + 1 < results.size(); ++i)
+        own.push_back(std::move(results[i]));
+    return own;
 }
 
 }  // namespace tenancy

@@ -95,4 +95,10 @@ std::int64_t Client::purge_idempotency_keys(std::chrono::seconds older_than) {
         .int64(0, "purged");
 }
 
+int Client::set_storage_stripes(TenantId tenant, int stripes) {
+    return static_cast<int>(conn_.exec("SELECT tenancy.set_storage_stripes($1::bigint, $2::integer) AS before",
+                                       {std::to_string(tenant), std::to_string(stripes)})
+                                .int64(0, "before"));
+}
+
 }  // namespace tenancy

@@ -1,4 +1,4 @@
-// tenancyctl storage ...: storage accounting (adjust, show, set-quota).
+// tenancyctl storage ...: storage accounting (adjust, show, set-quota, stripes).
 #include <memory>
 #include <string>
 
@@ -80,6 +80,22 @@ void register_set_quota(CLI::App& group, Context& ctx) {
     cmd->add_option("QUOTA", *quota, "Quota in bytes")->required();
 }
 
+void register_stripes(CLI::App& group, Context& ctx) {
+    auto tenant = std::make_shared<TenantId>();
+    auto stripes = std::make_shared<int>();
+    CLI::App* cmd = add_action(group, "stripes", "Spread a busy tenant's counter over 1 to 64 rows (1: one row)", ctx,
+                               [tenant, stripes](Context& c) {
+        const int before = c.client().set_storage_stripes(*tenant, *stripes);
+        if (c.json)
+            print_json({{"tenant_id", *tenant}, {"stripes", *stripes}, {"stripes_before", before}});
+        else
+            print_fields({{"tenant", std::to_string(*tenant)}, {"stripes", std::to_string(*stripes)},
+                          {"stripes_before", std::to_string(before)}});
+    });
+    cmd->add_option("TENANT_ID", *tenant, "Tenant id")->required();
+    cmd->add_option("STRIPES", *stripes, "Number of counter rows, 1 to 64")->required();
+}
+
 }  // namespace
 
 void register_storage_commands(CLI::App& app, Context& ctx) {
@@ -88,6 +104,7 @@ void register_storage_commands(CLI::App& app, Context& ctx) {
     register_adjust(*group, ctx);
     register_show(*group, ctx);
     register_set_quota(*group, ctx);
+    register_stripes(*group, ctx);
 }
 
 }  // namespace tenancyctl

@@ -199,8 +199,11 @@ TENANCY_FUNCTION(tenancy_restore_tenant)
 TENANCY_FUNCTION(tenancy_search_tenants)
 {
     static spi::Statement search(
-        "SELECT id, slug, name, status, storage_quota, storage_used, settings,"
-        "       created_at, updated_at, deleted_at, count(*) OVER () AS total"
+        "SELECT id, slug, name, status, storage_quota,"
+        // A striped tenant's usage is in its stripes too (docs/storage.md).
+        "       (storage_used + coalesce((SELECT sum(s.used) FROM tenancy.storage_stripe s"
+        "                                  WHERE s.tenant_id = tenant.id), 0))::bigint AS storage_used,"
+        "       settings, created_at, updated_at, deleted_at, count(*) OVER () AS total"
         "  FROM tenancy.tenant"
         " WHERE ($1 IS NULL OR strpos(lower(slug), lower($1)) > 0"
         "                   OR strpos(lower(name), lower($1)) > 0)"

@@ -19,6 +19,7 @@
 #include "shared/errcodes.hpp"
 #include "registry/registry.hpp"
 #include "rowcheck/binding.hpp"
+#include "shared/search_path.hpp"
 #include "shared/spi.hpp"
 
 extern "C" {
@@ -121,15 +122,13 @@ TENANCY_FUNCTION(tenancy_set_tenant)
         // No row lock: taking one in every transaction would make every
         // request of a busy tenant write its registry row.  A tenant deleted
         // after this check keeps its rows; tenancy.check reports them.
+        // The function has no SET search_path clause (docs/security.md).
+        CatalogOnlySearchPath pinned;
         spi::Connection spi;
         binding::require_may_act_as(tenant); // before the registry: a bound role learns nothing of other tenants
         registry::require_active_tenant(tenant, registry::RowLock::None);
     }
-    // Outside a transaction block a local setting ends with this very
-    // statement: warn as SET LOCAL does, since that is almost surely a bug.
-    if (is_local)
-        pg_call([] { WarnNoTransactionBlock(true, "tenancy.set_tenant with is_local => true"); });
-    context::change_setting(std::to_string(tenant), is_local ? GUC_ACTION_LOCAL : GUC_ACTION_SET);
+    context::make_current(tenant, is_local, "tenancy.set_tenant");
     PG_RETURN_VOID();
 }
 

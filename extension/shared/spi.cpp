@@ -1,13 +1,13 @@
 // SPI, argument and set-returning-function helpers (see spi.hpp).
 #include "shared/spi.hpp"
 
-#include <algorithm>
 
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 }
 
@@ -67,16 +67,36 @@ Param bytea_param(const unsigned char *data, size_t length)
 
 Param datum_param(Oid type, Datum value, bool is_null) { return Param{type, value, is_null}; }
 
-spi::Param int8_array_param(const std::vector<int64_t> &values)
+namespace {
+
+// A one-dimensional array of `elements` of type `element_type` (its length,
+// by-value flag and alignment as construct_array wants them).
+Param array_param(const std::vector<Datum> &elements, Oid element_type, int length, bool by_value, char align,
+                  Oid array_type)
 {
     ArrayType *array = pg_call([&] {
-        Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * std::max<size_t>(values.size(), 1)));
-        for (size_t i = 0; i < values.size(); ++i)
-            elements[i] = Int64GetDatum(values[i]);
-        return construct_array(elements, static_cast<int>(values.size()), INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-                               TYPALIGN_DOUBLE);
+        return construct_array(const_cast<Datum *>(elements.data()), static_cast<int>(elements.size()), element_type,
+                               length, by_value, align);
     });
-    return datum_param(INT8ARRAYOID, PointerGetDatum(array), false);
+    return datum_param(array_type, PointerGetDatum(array), false);
+}
+
+} // namespace
+
+Param int8_array_param(const std::vector<int64_t> &values)
+{
+    std::vector<Datum> elements;
+    for (int64_t v : values)
+        elements.push_back(Int64GetDatum(v));
+    return array_param(elements, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, INT8ARRAYOID);
+}
+
+Param int4_array_param(const std::vector<int32_t> &values)
+{
+    std::vector<Datum> elements;
+    for (int32_t v : values)
+        elements.push_back(Int32GetDatum(v));
+    return array_param(elements, INT4OID, sizeof(int32), true, TYPALIGN_INT, INT4ARRAYOID);
 }
 
 namespace {
@@ -137,6 +157,19 @@ uint64 Statement::execute(const std::vector<Param> &params, bool read_only, long
     ParamArrays arrays(params);
     int rc = pg_call([&] {
         return SPI_execute_plan(p, arrays.values.data(), arrays.nulls.c_str(), read_only, limit);
+    });
+    check_spi_result(rc, sql_);
+    return SPI_processed;
+}
+
+uint64 Statement::execute_in_caller_snapshot(const std::vector<Param> &params, long limit)
+{
+    SPIPlanPtr p = plan();
+    ParamArrays arrays(params);
+    int rc = pg_call([&] {
+        Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : InvalidSnapshot;
+        return SPI_execute_snapshot(p, arrays.values.data(), arrays.nulls.c_str(), snapshot, InvalidSnapshot,
+                                    false, true, limit);
     });
     check_spi_result(rc, sql_);
     return SPI_processed;

@@ -55,6 +55,7 @@ Param bytea_param(const unsigned char *data, size_t length);
 // `value` is the argument Datum as received (a jsonb, or any other varlena).
 Param datum_param(Oid type, Datum value, bool is_null);
 Param int8_array_param(const std::vector<int64_t> &values); // a bigint[]
+Param int4_array_param(const std::vector<int32_t> &values); // an integer[]
 
 // A statement prepared once per backend on first use and kept for the rest of
 // the session (SPI_keepplan), so hot paths skip parse and plan.  Declare it
@@ -68,6 +69,14 @@ public:
     // number of rows processed; the rows are in SPI_tuptable.  `limit` 0
     // means all rows.
     uint64 execute(const std::vector<Param> &params, bool read_only, long limit = 0);
+
+    // Like execute(params, false), but in the snapshot of the statement that
+    // called us (its command id advanced) instead of a new one: one snapshot
+    // less per call.  Only for a statement that works as well from the
+    // caller's snapshot, such as an UPDATE of rows that existed when the
+    // calling statement began (READ COMMITTED re-checks a row changed since
+    // then against its newest version, as for any UPDATE).
+    uint64 execute_in_caller_snapshot(const std::vector<Param> &params, long limit = 0);
 
 private:
     SPIPlanPtr plan();

@@ -69,7 +69,7 @@ std::vector<TenantStorage> lock_tenants(const std::vector<int64_t> &ids)
 {
     // ORDER BY puts the Sort below LockRows, so rows are locked in id order.
     static spi::Statement lock(
-        "SELECT id, status, storage_used, storage_quota"
+        "SELECT id, status, storage_used, storage_quota, storage_stripes::bigint"
         "  FROM tenancy.tenant"
         " WHERE id = ANY ($1)"
         " ORDER BY id"
@@ -81,7 +81,7 @@ std::vector<TenantStorage> lock_tenants(const std::vector<int64_t> &ids)
     locked.reserve(rows);
     for (uint64 i = 0; i < rows; ++i)
         locked.push_back({*spi::get_int64(i, 1), spi::get_text(i, 2).value_or(""), *spi::get_int64(i, 3),
-                          *spi::get_int64(i, 4)});
+                          *spi::get_int64(i, 4), static_cast<int32_t>(*spi::get_int64(i, 5))});
 
     // Both lists are sorted: the first position where they differ is the
     // smallest id that does not exist.

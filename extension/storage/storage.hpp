@@ -24,11 +24,14 @@ enum class UnderflowPolicy {
 UnderflowPolicy underflow_policy_arg(FunctionCallInfo fcinfo, int n);
 
 // A tenant's storage row as read under its row lock.
+// For a striped tenant (stripes > 1) `used` is the exact total only once
+// stripes::lock_total has locked its stripes and added them up.
 struct TenantStorage {
     int64_t id;
     std::string status;
     int64_t used;
     int64_t quota;
+    int32_t stripes = 1;
 };
 
 // The result of applying one delta to a locked row.

@@ -8,8 +8,10 @@
 // the row and let settle() say why, or clamp.  Idempotency keys add their
 // statements only when a key is given.
 #include "shared/errcodes.hpp"
+#include "shared/search_path.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_idempotency.hpp"
+#include "storage/storage_stripes.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -30,14 +32,14 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
     static spi::Statement update(
         "UPDATE tenancy.tenant"
         "   SET storage_used = storage_used + $2"
-        " WHERE id = $1"
+        " WHERE id = $1 AND storage_stripes = 1"
         "   AND CASE WHEN $2 > 0 THEN status = 'active' AND $2 <= storage_quota - storage_used"
         "            ELSE storage_used + $2 >= 0"
         "       END"
         " RETURNING storage_used",
         {INT8OID, INT8OID});
 
-    if (update.execute({spi::int8_param(tenant), spi::int8_param(delta)}, false) == 0)
+    if (update.execute_in_caller_snapshot({spi::int8_param(tenant), spi::int8_param(delta)}) == 0)
         return std::nullopt;
     return spi::get_int64(0, 1);
 }
@@ -45,20 +47,39 @@ std::optional<int64_t> try_fast_adjust(int64_t tenant, int64_t delta)
 // The fallback: lock the row, settle the delta, write the result.  The row
 // may have changed since the fast UPDATE declined it (another session freed
 // space, say); settle() judges it as it is now, under the lock.
+// For a striped tenant the lock covers its stripes too, so settle() judges
+// the exact total; the result is then spread over the stripes again.
 int64_t adjust_locked(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
     TenantStorage row = lock_tenants({tenant}).front();
-    Settlement result = settle(row, delta, policy);
+    stripes::remember_stripes(tenant, row.stripes);
+    TenantStorage counted = row;
+    if (row.stripes > 1)
+        counted.used = stripes::lock_total(row);
+    Settlement result = settle(counted, delta, policy);
     if (result.clamped)
-        record_clamp(tenant, delta, row.used);
-    write_usage({{tenant, result.used}});
+        record_clamp(tenant, delta, counted.used);
+    if (row.stripes > 1)
+        stripes::rebalance(tenant, row.stripes, result.used, row.quota);
+    else
+        write_usage({{tenant, result.used}});
     return result.used;
 }
 
+// The single-row UPDATE declines a striped tenant (storage_stripes = 1 is
+// part of its rule); the striped fast path then tries one stripe.  Tenants
+// this backend has seen striped go to the striped path first.
 int64_t adjust(int64_t tenant, int64_t delta, UnderflowPolicy policy)
 {
-    if (std::optional<int64_t> used = try_fast_adjust(tenant, delta))
-        return *used;
+    std::optional<int32_t> striped = stripes::known_stripes(tenant);
+    if (!striped) {
+        if (std::optional<int64_t> used = try_fast_adjust(tenant, delta))
+            return *used;
+        striped = stripes::read_stripes(tenant);
+    }
+    if (striped && *striped > 1)
+        if (std::optional<int64_t> used = stripes::try_adjust(tenant, delta, *striped))
+            return *used;
     return adjust_locked(tenant, delta, policy);
 }
 
@@ -89,6 +110,8 @@ TENANCY_FUNCTION(tenancy_adjust_storage)
 
     int64_t used = 0;
     {
+        // No SET clause on this function: the path is pinned here instead.
+        CatalogOnlySearchPath pinned;
         spi::Connection spi;
         used = key ? storage::adjust_with_key(tenant, delta, *key, policy) : storage::adjust(tenant, delta, policy);
     }

@@ -6,6 +6,7 @@
 // deadlocking.  Then every delta is settled before anything is written or
 // warned about, so a refusal leaves no trace.
 #include "shared/errcodes.hpp"
+#include "storage/storage_stripes.hpp"
 #include "storage/storage.hpp"
 
 #include <algorithm>
@@ -62,19 +63,29 @@ TENANCY_FUNCTION(tenancy_adjust_storage_many)
     {
         spi::Connection spi;
         std::vector<storage::TenantStorage> rows = storage::lock_tenants(sorted_ids);
+        // Striped tenants: every stripe locked too (after all tenant rows,
+        // in id order), and settled on the exact total.
+        std::vector<storage::TenantStorage> counted = rows;
+        for (storage::TenantStorage &row : counted)
+            if (row.stripes > 1)
+                row.used = storage::stripes::lock_total(row);
 
         std::vector<storage::Settlement> settled;
-        for (size_t i = 0; i < rows.size(); ++i)
-            settled.push_back(storage::settle(rows[i], deltas[order[i]], policy));
+        for (size_t i = 0; i < counted.size(); ++i)
+            settled.push_back(storage::settle(counted[i], deltas[order[i]], policy));
 
         std::vector<storage::NewUsage> changes;
-        for (size_t i = 0; i < rows.size(); ++i) {
+        for (size_t i = 0; i < counted.size(); ++i) {
             if (settled[i].clamped)
-                storage::record_clamp(rows[i].id, deltas[order[i]], rows[i].used);
-            changes.push_back({rows[i].id, settled[i].used});
+                storage::record_clamp(counted[i].id, deltas[order[i]], counted[i].used);
+            if (counted[i].stripes > 1)
+                storage::stripes::rebalance(counted[i].id, counted[i].stripes, settled[i].used, counted[i].quota);
+            else
+                changes.push_back({counted[i].id, settled[i].used});
             new_used[order[i]] = settled[i].used;
         }
-        storage::write_usage(changes);
+        if (!changes.empty())
+            storage::write_usage(changes);
     }
 
     for (size_t i = 0; i < tenants.size(); ++i) {

@@ -22,7 +22,6 @@ CREATE FUNCTION tenancy.sync_links(
     targets anycompatiblearray)
 RETURNS TABLE (added bigint, removed bigint)
 LANGUAGE C VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
 ROWS 1
 AS 'MODULE_PATHNAME', 'tenancy_sync_links';
 COMMENT ON FUNCTION tenancy.sync_links(regclass, name, anyelement, name, anycompatiblearray)
@@ -36,7 +35,6 @@ CREATE FUNCTION tenancy.sync_links(
     targets anycompatiblearray)
 RETURNS TABLE (added bigint, removed bigint)
 LANGUAGE C VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
 ROWS 1
 AS 'MODULE_PATHNAME', 'tenancy_sync_links';
 COMMENT ON FUNCTION tenancy.sync_links(regclass, name, text, name, anycompatiblearray)

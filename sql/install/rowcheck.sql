@@ -42,7 +42,6 @@ SELECT pg_catalog.pg_extension_config_dump('tenancy.required_row_id_seq', '');
 CREATE FUNCTION tenancy.set_tenant(tenant bigint, is_local boolean DEFAULT true)
 RETURNS void
 LANGUAGE C VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_set_tenant';
 COMMENT ON FUNCTION tenancy.set_tenant(bigint, boolean)
     IS 'Makes an active tenant the current one, for the transaction (default) or the session';
@@ -52,7 +51,6 @@ COMMENT ON FUNCTION tenancy.set_tenant(bigint, boolean)
 CREATE FUNCTION tenancy.current_tenant()
 RETURNS bigint
 LANGUAGE C STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_current_tenant';
 COMMENT ON FUNCTION tenancy.current_tenant() IS 'The current tenant set by tenancy.set_tenant, or NULL';
 
@@ -68,7 +66,6 @@ COMMENT ON FUNCTION tenancy.clear_tenant() IS 'Unsets the current tenant (for th
 CREATE FUNCTION tenancy.tenant_guard()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_tenant_guard';
 COMMENT ON FUNCTION tenancy.tenant_guard()
     IS 'Trigger of protected tables: fills the tenant column and refuses rows of other tenants';

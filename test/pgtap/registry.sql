@@ -5,7 +5,7 @@ SELECT plan(76);
 -- Structure ------------------------------------------------------------------
 SELECT has_table('tenancy', 'tenant', 'tenancy.tenant exists');
 SELECT columns_are('tenancy', 'tenant', ARRAY['id', 'slug', 'name', 'status', 'storage_quota', 'storage_used',
-    'settings', 'created_at', 'updated_at', 'deleted_at'], 'tenancy.tenant has the documented columns');
+    'settings', 'created_at', 'updated_at', 'deleted_at', 'storage_stripes'], 'tenancy.tenant has the documented columns');
 SELECT col_is_pk('tenancy', 'tenant', 'id', 'id is the primary key');
 SELECT col_type_is('tenancy', 'tenant', 'id', 'bigint', 'id is bigint');
 SELECT col_default_is('tenancy', 'tenant', 'storage_quota', '10737418240'::bigint, 'default quota is 10 GiB');

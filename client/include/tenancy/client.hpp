@@ -116,6 +116,10 @@ public:
     StorageInfo set_storage_quota(TenantId tenant, std::int64_t quota);
     // Deletes idempotency keys older than `older_than`; returns how many.
     std::int64_t purge_idempotency_keys(std::chrono::seconds older_than = std::chrono::hours(24));
+    // Spreads the tenant's counter over `stripes` rows (1 to 64; 1 is the
+    // default single row) so that concurrent adjustments of one busy tenant
+    // stop queuing on one row lock; online.  Returns the previous count.
+    int set_storage_stripes(TenantId tenant, int stripes);
     // ---- end of storage accounting ----
     // ---- Link sync (docs/links.md) ----
     // Makes the owner's links exactly `sync.targets`; safe to call
@@ -141,6 +145,20 @@ public:
     std::int64_t require_row(const std::string& table, const std::string& template_json);
     bool unrequire_row(const std::string& table, const std::string& template_json);
     std::vector<CheckProblem> check(bool repair = false);
+    // Runs `sql` for `tenant` in one round trip (libpq pipeline mode):
+    // BEGIN; tenancy.set_tenant(tenant); sql; COMMIT.  The tenant lasts for
+    // that transaction only, so a pooled connection never carries it on.
+    // Returns the statement's result; throws the first error (everything is
+    // rolled back then), TenantNotFound / TenantNotActive for the tenant.
+    // Must be called outside a transaction block (25001 otherwise).
+    Result in_tenant(TenantId tenant, std::string_view sql, const Params& params = {});
+    // Several statements in the same transaction and round trip; one result
+    // each, in order.
+    struct Statement {
+        std::string sql;
+        Params params;
+    };
+    std::vector<Result> in_tenant(TenantId tenant, const std::vector<Statement>& statements);
     // ---- end of tenant-row checks ----
     // ---- Placement (client/src/placement.cpp, docs/placement.md) ----
     // One call of a tenancy.* SQL function each; provisioning, migrating,
