@@ -297,6 +297,8 @@ void Materialized::put_values(Datum *values, bool *nulls)
     pg_call([&] { tuplestore_putvalues(rsinfo_->setResult, rsinfo_->setDesc, values, nulls); });
 }
 
+int Materialized::columns() const { return rsinfo_->setDesc->natts; }
+
 void put_spi_rows(Materialized &out, uint64 rows)
 {
     for (uint64 i = 0; i < rows; ++i)

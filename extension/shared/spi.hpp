@@ -116,6 +116,9 @@ public:
     // Appends a row; its columns must match the function's declared result.
     void put_tuple(HeapTuple tuple);
     void put_values(Datum *values, bool *nulls);
+    // The number of columns the caller declared (an older install script
+    // may declare fewer than the current C function can return).
+    int columns() const;
 
 private:
     ReturnSetInfo *rsinfo_;
