@@ -33,6 +33,10 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"TN010", typeid(TenantNotReady)},       {"TN011", typeid(MigrationChecksumMismatch)},
         {"TN012", typeid(MigrationOutOfOrder)},  {"TN013", typeid(NoServerAvailable)},
         {"TN014", typeid(DatabaseNotTenants)},   {"TN015", typeid(PlacementStepRefused)},
+        {"TN020", typeid(TenantMoving)},         {"TN021", typeid(CopyFrozen)},
+        {"TN022", typeid(NotMovable)},           {"TN023", typeid(ServerNotReadyForMove)},
+        {"TN024", typeid(MoveTargetOccupied)},   {"TN025", typeid(MoveVerificationFailed)},
+        {"TN026", typeid(MoveStepRefused)},      {"TN027", typeid(MoveTimedOut)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

@@ -1,9 +1,12 @@
 #include "tenancy/orchestration/purger.hpp"
 
+#include <algorithm>
+
 #include "provision_steps.hpp"
 #include "tenancy/client.hpp"
 #include "tenancy/orchestration/crash_points.hpp"
 #include "tenancy/orchestration/endpoints.hpp"
+#include "tenancy/orchestration/mover.hpp"
 #include "tenant_database.hpp"
 
 namespace tenancy::orchestration {
@@ -59,6 +62,15 @@ std::string Purger::purge(TenantId tenant) {
         }
         crash_point("purge.after_database_dropped");
     }
+    // Copies that finished moves kept are the tenant's data too.
+    for (;;) {
+        const std::vector<TenantMove> moves = registry.tenant_moves(tenant);
+        if (std::none_of(moves.begin(), moves.end(),
+                         [](const TenantMove& m) { return m.state == "done" && !m.source_dropped; }))
+            break;
+        Mover(registry_).drop_kept_source(tenant, MoveOptions{});
+    }
+    crash_point("purge.after_drop_kept_copies");
     std::string record = registry.purge_tenant(tenant);
     crash_point("purge.after_purge");
     return record;
