@@ -396,9 +396,7 @@ TENANCY_FUNCTION(tenancy_finish_move)
     spi::Connection spi;
     MoveRow m = lock_move_row(move);
     if (m.state == "switched")
-        finish.execute({spi::int8_param(move), spi::text_param(source_dropped ? "source_dropped" : "target_finished"),
-                        spi::bool_param(source_dropped)},
-                       false);
+        finish.execute({spi::int8_param(move), spi::text_param("done"), spi::bool_param(source_dropped)}, false);
     else if (m.state == "done") {
         if (source_dropped)
             dropped.execute({spi::int8_param(move)}, false);

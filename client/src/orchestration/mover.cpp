@@ -342,24 +342,31 @@ private:
                                   " --resume (or --abort to roll the move back)."});
     }
 
+    // Whether the move recorded `step` (or a later one) already.
+    bool done(const char* step) const { return step_index(m_.step) >= step_index(step); }
+
+    // After the switch each step runs once (the recorded step says which are
+    // done): the source may be gone already.
     void finish_switched() {
-        {
+        if (!done("source_marked")) {
             Connection source = open_source(ends_.source);
             source.exec("SELECT tenancy.mark_moved($1::bigint, $2::uuid, $3::bigint, $4::text)",
                         {std::to_string(m_.tenant), m_.registry, std::to_string(m_.move),
                          "database " + m_.target_database + " on server " + m_.target_server});
+            record("source_marked");
         }
-        record("source_marked");
         crash_point("move.after_mark_moved");
-        {
+        if (!done("target_finished")) {
             Connection target(ends_.target);
             target.exec("SELECT tenancy.finish_move_in($1::bigint, $2::uuid, $3::bigint)", ids());
+            record("target_finished");
         }
-        record("target_finished");
         crash_point("move.after_finish_target");
-        drop_replication();
-        refresh_materialized_views();
-        record("replication_dropped");
+        if (!done("replication_dropped")) {
+            drop_replication();
+            refresh_materialized_views();
+            record("replication_dropped");
+        }
         crash_point("move.after_drop_replication");
         if (m_.drop_source) {
             record("source_dropping");
