@@ -216,7 +216,15 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_freeze_for_move';
 COMMENT ON FUNCTION tenancy.freeze_for_move(bigint, uuid, bigint)
-    IS 'In the source of a move: refuses every further write to the tenant''s tables, ends other sessions of a tenant database and writes the cutover fence';
+    IS 'In the source of a move, first half of the freeze: a tenant database is marked frozen and made read-only for new sessions';
+
+CREATE FUNCTION tenancy.fence_for_move(tenant bigint, registry uuid, move bigint)
+RETURNS void
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tenancy_fence_for_move';
+COMMENT ON FUNCTION tenancy.fence_for_move(bigint, uuid, bigint)
+    IS 'In the source of a move, second half of the freeze: ends other sessions of a tenant database, refuses every further write to the tenant''s tables and writes the cutover fence';
 
 CREATE FUNCTION tenancy.unfreeze_for_move(tenant bigint, registry uuid, move bigint, keep_moving boolean)
 RETURNS void
@@ -283,6 +291,7 @@ REVOKE ALL ON FUNCTION
     tenancy.abort_move(bigint),
     tenancy.prepare_move_out(bigint, uuid, bigint),
     tenancy.freeze_for_move(bigint, uuid, bigint),
+    tenancy.fence_for_move(bigint, uuid, bigint),
     tenancy.unfreeze_for_move(bigint, uuid, bigint, boolean),
     tenancy.mark_moved(bigint, uuid, bigint, text),
     tenancy.claim_moved_database(bigint, uuid, text, bigint, jsonb),

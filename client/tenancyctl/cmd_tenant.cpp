@@ -120,7 +120,9 @@ void print_move(Context& c, const tenancy::orchestration::MoveReport& r) {
                     {"from", r.from},
                     {"to", r.to},
                     {"state", r.state},
-                    {"source", r.source_dropped ? "dropped" : r.source_kept ? "kept" : nullptr},
+                    {"source", r.source_dropped ? nlohmann::json("dropped")
+                               : r.source_kept    ? nlohmann::json("kept")
+                                                  : nlohmann::json()},
                     {"tables", tables},
                     {"rows", r.rows},
                     {"write_pause_ms", r.write_pause_ms},

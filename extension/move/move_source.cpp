@@ -211,7 +211,10 @@ TENANCY_FUNCTION(tenancy_prepare_move_out)
 }
 
 // tenancy.freeze_for_move(tenant bigint, registry uuid, move bigint) RETURNS void
-// Repeating it is harmless: a frozen copy stays frozen and its fence is kept.
+// The first half of the freeze, committed before the second: a tenant
+// database's claim says frozen (routers that open a connection now wait for
+// the switch instead of writing) and new sessions are read-only.
+// Repeating it is harmless.
 TENANCY_FUNCTION(tenancy_freeze_for_move)
 {
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
@@ -223,7 +226,26 @@ TENANCY_FUNCTION(tenancy_freeze_for_move)
         require_state(copy, move, {nullptr, "moving", "frozen"}, "freeze_for_move");
         set_move_state("frozen", move, std::nullopt);
         set_database_read_only(true);
-        // Before the locks below: a session ended now cannot hold one of them.
+    }
+    PG_RETURN_VOID();
+}
+
+// tenancy.fence_for_move(tenant bigint, registry uuid, move bigint) RETURNS void
+// The second half: every other session of a tenant database is ended (so
+// none holds a lock below, or writes after its claim said frozen), a guard
+// that refuses every write is put on each table (its lock waits for writes
+// still in flight), and the fence row is written, after every write that
+// committed before it.  Repeating it is harmless: the guards and the fence
+// are kept.
+TENANCY_FUNCTION(tenancy_fence_for_move)
+{
+    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
+    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    int64_t move = args::required_int64(fcinfo, 2, "move");
+    spi::Connection spi;
+    LocalCopy copy = require_copy(tenant, registry);
+    if (copy.claim) {
+        require_state(copy, move, {"frozen"}, "fence_for_move");
         end_other_sessions();
     }
     add_guards(copy.schema, tenant, move);

@@ -145,40 +145,48 @@ int64_t drop_schema(int64_t tenant, const std::string &schema)
 }
 
 // Copies of the tenant that finished moves kept (docs/placement.md, "Moving a
-// tenant"): erasure removes them too.  A kept schema is in this database and
-// is dropped here; a kept database is dropped by the client (tenancyctl
-// tenant purge) and must be recorded as dropped first.
+// tenant"): erasure removes them too, and its record lists them.  A kept
+// schema is in this database and is dropped here; a kept database is dropped
+// by the client (tenancyctl tenant purge) and must be recorded as dropped
+// first.
 void drop_kept_copies(int64_t tenant, std::map<std::string, int64_t> &removed)
 {
-    static spi::Statement kept("SELECT id, source_isolation, source_server, source_database, schema_name"
-                               "  FROM tenancy.tenant_move"
-                               " WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND NOT source_dropped"
-                               "   AND state OPERATOR(pg_catalog.=) ANY (ARRAY['switched', 'done'])"
-                               " ORDER BY id",
-                               {INT8OID});
-    struct Kept {
+    static spi::Statement moves("SELECT id, source_isolation, source_server, source_database, schema_name,"
+                                "       drop_source, source_dropped"
+                                "  FROM tenancy.tenant_move"
+                                " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+                                "   AND state OPERATOR(pg_catalog.=) ANY (ARRAY['switched', 'done'])"
+                                " ORDER BY id",
+                                {INT8OID});
+    struct Copy {
         int64_t move;
         bool schema;
         std::string server, database, schema_name;
+        bool dropped_at_move, dropped;
     };
-    std::vector<Kept> copies;
-    uint64 rows = kept.execute({spi::int8_param(tenant)}, false);
+    std::vector<Copy> copies;
+    uint64 rows = moves.execute({spi::int8_param(tenant)}, false);
     for (uint64 i = 0; i < rows; ++i)
         copies.push_back({spi::get_int64(i, 1).value_or(0), spi::get_text(i, 2) == std::optional<std::string>("schema"),
                           spi::get_text(i, 3).value_or(""), spi::get_text(i, 4).value_or(""),
-                          spi::get_text(i, 5).value_or("")});
-    for (const Kept &k : copies) {
-        if (!k.schema)
+                          spi::get_text(i, 5).value_or(""), spi::get_bool(i, 6).value_or(false),
+                          spi::get_bool(i, 7).value_or(false)});
+    for (const Copy &c : copies) {
+        std::string kept = " kept by move " + std::to_string(c.move);
+        if (c.schema && !c.dropped) {
+            int64_t tables = drop_schema(tenant, c.schema_name);
+            if (tables >= 0)
+                removed["tables in schema " + quoted_identifier(c.schema_name) + kept] = tables;
+        } else if (!c.schema && !c.dropped) {
             throw Error(errcode::kPlacementStepRefused,
-                        "the copy of tenant " + std::to_string(tenant) + " that move " + std::to_string(k.move) +
-                            " kept (database " + k.database + " on server " + k.server + ") has not been dropped",
+                        "the copy of tenant " + std::to_string(tenant) + " that move " + std::to_string(c.move) +
+                            " kept (database " + c.database + " on server " + c.server + ") has not been dropped",
                         "DROP DATABASE cannot run inside a function.",
                         "Run tenancyctl tenant purge " + std::to_string(tenant) +
                             ", which drops it and then calls tenancy.purge_tenant.");
-        int64_t tables = drop_schema(tenant, k.schema_name);
-        if (tables >= 0)
-            removed["tables in schema " + quoted_identifier(k.schema_name) + " kept by move " + std::to_string(k.move)] =
-                tables;
+        } else if (!c.schema && !c.dropped_at_move) {
+            removed["database " + quoted_identifier(c.database) + " on server " + c.server + kept] = 1;
+        }
     }
 }
 

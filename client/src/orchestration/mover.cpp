@@ -297,14 +297,18 @@ private:
         crash_point("move.after_switch");
     }
 
-    // Freezing waits for the writes in flight (lock_timeout); a writer that
-    // slipped in during a deadlock or a timeout is retried twice.
+    // Two transactions: the first marks a tenant database frozen (routers
+    // wait from then on), the second ends its other sessions, puts the
+    // guards on and writes the fence.  The guards' locks wait for the writes
+    // in flight (lock_timeout); a lock timeout or a deadlock with a writer
+    // that slipped in is retried twice.
     void freeze(Connection& source) {
+        source.exec("SELECT tenancy.freeze_for_move($1::bigint, $2::uuid, $3::bigint)", ids());
         for (int attempt = 1;; ++attempt) {
             try {
                 source.exec("SELECT pg_catalog.set_config('lock_timeout', $1, false)",
                             {std::to_string(options_.lock_timeout.count()) + "ms"});
-                source.exec("SELECT tenancy.freeze_for_move($1::bigint, $2::uuid, $3::bigint)", ids());
+                source.exec("SELECT tenancy.fence_for_move($1::bigint, $2::uuid, $3::bigint)", ids());
                 source.exec("RESET lock_timeout");
                 return;
             } catch (const Error& e) {
@@ -639,13 +643,13 @@ MoveReport Mover::abort(TenantId tenant, const MoveOptions& options) {
     return report;
 }
 
-MoveReport Mover::drop_kept_source(TenantId tenant, const MoveOptions& options) {
+MoveReport Mover::drop_kept_source(TenantId tenant, const MoveOptions& options, std::optional<std::int64_t> move) {
     const Clock::time_point started = Clock::now();
     Client registry(registry_);
     const Endpoints endpoints(registry.connection());
     std::optional<TenantMove> kept;
     for (TenantMove& m : registry.tenant_moves(tenant))
-        if (m.state == "done" && !m.source_dropped) {
+        if (m.state == "done" && !m.source_dropped && (!move || m.move == *move)) {
             kept = std::move(m);
             break;
         }

@@ -1,7 +1,5 @@
 #include "tenancy/orchestration/purger.hpp"
 
-#include <algorithm>
-
 #include "provision_steps.hpp"
 #include "tenancy/client.hpp"
 #include "tenancy/orchestration/crash_points.hpp"
@@ -62,14 +60,11 @@ std::string Purger::purge(TenantId tenant) {
         }
         crash_point("purge.after_database_dropped");
     }
-    // Copies that finished moves kept are the tenant's data too.
-    for (;;) {
-        const std::vector<TenantMove> moves = registry.tenant_moves(tenant);
-        if (std::none_of(moves.begin(), moves.end(),
-                         [](const TenantMove& m) { return m.state == "done" && !m.source_dropped; }))
-            break;
-        Mover(registry_).drop_kept_source(tenant, MoveOptions{});
-    }
+    // Databases that finished moves kept are the tenant's data too (a kept
+    // schema is in the registry database: purge_tenant drops it).
+    for (const TenantMove& m : registry.tenant_moves(tenant))
+        if (m.state == "done" && !m.source_dropped && m.source_isolation == Isolation::Database)
+            Mover(registry_).drop_kept_source(tenant, MoveOptions{}, m.move);
     crash_point("purge.after_drop_kept_copies");
     std::string record = registry.purge_tenant(tenant);
     crash_point("purge.after_purge");

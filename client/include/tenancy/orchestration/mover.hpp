@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,8 +110,10 @@ public:
     // move has switched (the target is authoritative: resume() instead).
     MoveReport abort(TenantId tenant, const MoveOptions& options);
 
-    // Drops the source that the tenant's last finished move kept.
-    MoveReport drop_kept_source(TenantId tenant, const MoveOptions& options);
+    // Drops the source that a finished move of the tenant kept: `move`, or
+    // else the last one that kept its source.
+    MoveReport drop_kept_source(TenantId tenant, const MoveOptions& options,
+                                std::optional<std::int64_t> move = std::nullopt);
 
 private:
     ConnectOptions registry_;
