@@ -126,6 +126,12 @@ void print_move(Context& c, const tenancy::orchestration::MoveReport& r) {
                     {"tables", tables},
                     {"rows", r.rows},
                     {"write_pause_ms", r.write_pause_ms},
+                    {"cutover_ms",
+                     {{"freeze", r.freeze_ms},
+                      {"catch_up", r.catch_up_ms},
+                      {"sequences", r.sequences_ms},
+                      {"verify", r.verify_ms},
+                      {"switch", r.switch_ms}}},
                     {"seconds", r.seconds},
                     {"steps", r.steps}});
         return;
@@ -151,7 +157,9 @@ void print_move(Context& c, const tenancy::orchestration::MoveReport& r) {
         fmt::print("verified {} table(s), {} row(s): counts and checksums agree on both sides\n", r.tables.size(),
                    r.rows);
     if (r.write_pause_ms > 0)
-        fmt::print("writes paused {:.0f} ms (freeze to switch); ", r.write_pause_ms);
+        fmt::print("writes paused {:.0f} ms (freeze {:.0f}, catch-up {:.0f}, sequences {:.0f}, verify {:.0f}, switch "
+                   "{:.0f}); ",
+                   r.write_pause_ms, r.freeze_ms, r.catch_up_ms, r.sequences_ms, r.verify_ms, r.switch_ms);
     fmt::print("this run took {:.1f} s\n", r.seconds);
     if (r.source_kept)
         fmt::print("source kept: frozen, read-only, marked moved (tenancyctl tenant move {} --drop-source drops it)\n",

@@ -265,19 +265,28 @@ private:
         Connection target(ends_.target);
         record("freezing");
         const Clock::time_point frozen_at = Clock::now();
+        Clock::time_point phase = frozen_at;
+        auto lap = [&phase](double& ms) {
+            ms = ms_since(phase);
+            phase = Clock::now();
+        };
         freeze(source);
+        lap(report_.freeze_ms);
         record("frozen");
         crash_point("move.after_freeze");
         if (!wait_for_fence(target, m_.move, options_.catch_up_timeout))
             give_up_cutover(source, "TN027",
                             "the target did not catch up with the frozen source within " +
                                 std::to_string(options_.catch_up_timeout.count()) + " ms");
+        lap(report_.catch_up_ms);
         record("caught_up");
         crash_point("move.after_catch_up");
         copy_sequences(source, target, m_.schema);
+        lap(report_.sequences_ms);
         record("sequences_copied");
         crash_point("move.after_sequences");
         const Verification v = verify_copies(source, target, m_.schema);
+        lap(report_.verify_ms);
         if (!v.ok()) {
             std::string what;
             for (const std::string& d : v.differences)
@@ -287,6 +296,7 @@ private:
         record("verified");
         crash_point("move.after_verify");
         registry_.switch_placement(m_.move, ms_since(frozen_at), verification_json(v.tables));
+        lap(report_.switch_ms);
         report_.write_pause_ms = ms_since(frozen_at);
         m_.state = "switched";
         m_.step = "switched";
@@ -430,7 +440,9 @@ private:
                 raise_error(ErrorInfo{"TN014", "schema " + m_.schema + " does not carry tenant " +
                                                    std::to_string(m_.tenant) + "'s marker and is not dropped",
                                       "", "Find out whose schema it is; nothing was dropped."});
+            registry.exec("SET client_min_messages = warning");  // not every dropped table as a notice
             registry.exec("DROP SCHEMA " + sql_identifier(registry, m_.schema) + " CASCADE");
+            registry.exec("RESET client_min_messages");
             return;
         }
         Connection server(ends_.source_server);

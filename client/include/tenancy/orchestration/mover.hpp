@@ -80,6 +80,9 @@ struct MoveReport {
     std::vector<TableCheck> tables;  // what was verified before the switch
     std::int64_t rows = 0;
     double write_pause_ms = 0;  // freeze to switch, when this run did the cutover
+    // Where the pause went: freezing (ending sessions, waiting for writes in
+    // flight), the target catching up, copying sequences, verifying, switching.
+    double freeze_ms = 0, catch_up_ms = 0, sequences_ms = 0, verify_ms = 0, switch_ms = 0;
     double seconds = 0;         // this run
     std::vector<std::string> steps;  // what this run did (a dry run: what it would do)
 };
