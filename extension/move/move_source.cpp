@@ -165,12 +165,14 @@ void set_database_read_only(bool read_only)
     spi::execute_once(ddl.c_str(), {}, false);
 }
 
-// Ends every other client session of this database, waiting up to 5 seconds
-// for each to exit: its transaction, if any, is rolled back.  Replication
-// connections (the move's own) are not client backends and go on.
+// Ends every other client session of this database: its transaction, if
+// any, is rolled back.  Not waited for here: a session that still holds a
+// lock on a tenant table releases it as it exits, and the guard's lock
+// below waits for that.  Replication connections (the move's own) are not
+// client backends and go on.
 void end_other_sessions()
 {
-    static spi::Statement terminate("SELECT pg_catalog.pg_terminate_backend(a.pid, 5000)"
+    static spi::Statement terminate("SELECT pg_catalog.pg_terminate_backend(a.pid)"
                                     "  FROM pg_catalog.pg_stat_activity a"
                                     " WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
                                     "   AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"

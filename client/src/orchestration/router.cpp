@@ -101,6 +101,18 @@ struct Router::Pool {
         per = std::max(per, open_on(server));
     }
 
+    // Whether the server has ended an idle connection: reads what it sent,
+    // without printing the server's parting message as a notice.
+    static bool ended(const Pooled& c) {
+        if (!c.connection)
+            return false;
+        PGconn* conn = c.connection->get();
+        const PQnoticeProcessor saved = PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+        const bool gone = PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK;
+        PQsetNoticeProcessor(conn, saved, nullptr);
+        return gone;
+    }
+
     // An idle connection to the target's database, a new one, or a wait.
     Pooled* take(const Target& t) {
         std::unique_lock<std::mutex> lock(mutex);
@@ -109,11 +121,7 @@ struct Router::Pool {
             // An idle connection the server has ended (a move's cutover ends
             // every session of the tenant's old database) is dropped here
             // rather than lent: reading what the server sent shows it.
-            connections.remove_if([&](const Pooled& c) {
-                return !c.in_use && c.connection && c.key == t.options.conninfo &&
-                       (PQconsumeInput(c.connection->get()) == 0 ||
-                        PQstatus(c.connection->get()) != CONNECTION_OK);
-            });
+            connections.remove_if([&](const Pooled& c) { return !c.in_use && c.key == t.options.conninfo && ended(c); });
             Pooled* reusable = nullptr;
             for (Pooled& c : connections) {
                 if (c.in_use || !c.connection || c.key != t.options.conninfo)
