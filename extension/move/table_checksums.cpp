@@ -18,6 +18,8 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -74,37 +76,49 @@ bool rows_hashable(Oid relid)
     return true;
 }
 
-// One pass over the table with a cursor, 10,000 row hashes at a time.
+// Receives the row hashes of the query below straight from the executor
+// (no tuple copies): a plain C callback that only reads one attribute and
+// adds, so nothing in it can throw.
+struct ChecksumReceiver {
+    DestReceiver receiver; // first: the executor sees a DestReceiver
+    Sums *sums;
+};
+
+bool receive_hash(TupleTableSlot *slot, DestReceiver *self)
+{
+    Sums *sums = reinterpret_cast<ChecksumReceiver *>(self)->sums;
+    bool is_null = false;
+    Datum d = slot_getattr(slot, 1, &is_null);
+    uint64_t h = is_null ? 0 : static_cast<uint64_t>(DatumGetInt64(d));
+    sums->rows += 1;
+    sums->first += mix(h);
+    sums->second += mix(h ^ 0x9e3779b97f4a7c15ULL);
+    return true;
+}
+
+void startup_nothing(DestReceiver *, int, TupleDesc) {}
+void shutdown_nothing(DestReceiver *) {}
+
+// One pass over the table; the executor hands each row's hash to the
+// receiver.
 Sums checksum(const std::string &table, bool by_hash)
 {
     std::string sql = std::string("SELECT ") +
                       (by_hash ? "pg_catalog.hash_record_extended(t, 0)"
                                : "pg_catalog.hashtextextended(t::pg_catalog.text, 0)") +
                       " FROM ONLY " + table + " AS t";
-    Portal portal = pg_call([&] {
-        Portal p = SPI_cursor_open_with_args(nullptr, sql.c_str(), 0, nullptr, nullptr, nullptr, true, 0);
-        return p;
-    });
     Sums sums;
-    for (;;) {
-        uint64 fetched = pg_call([&] {
-            SPI_cursor_fetch(portal, true, 10000);
-            uint64 n = SPI_processed;
-            for (uint64 i = 0; i < n; ++i) {
-                bool is_null = false;
-                Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &is_null);
-                uint64_t h = is_null ? 0 : static_cast<uint64_t>(DatumGetInt64(d));
-                sums.first += mix(h);
-                sums.second += mix(h ^ 0x9e3779b97f4a7c15ULL);
-            }
-            SPI_freetuptable(SPI_tuptable);
-            return n;
-        });
-        if (fetched == 0)
-            break;
-        sums.rows += static_cast<int64_t>(fetched);
-    }
-    pg_call([&] { SPI_cursor_close(portal); });
+    ChecksumReceiver receiver{{receive_hash, startup_nothing, shutdown_nothing, shutdown_nothing, DestNone}, &sums};
+    int rc = pg_call([&] {
+        SPIExecuteOptions options;
+        memset(&options, 0, sizeof options);
+        options.read_only = true;
+        options.dest = &receiver.receiver;
+        return SPI_execute_extended(sql.c_str(), &options);
+    });
+    // A SELECT whose rows go to a receiver of DestNone reports SPI_OK_UTILITY.
+    if (rc < 0)
+        throw Error(ERRCODE_INTERNAL_ERROR, std::string("checksum query failed: ") + SPI_result_code_string(rc), sql);
     return sums;
 }
 

@@ -72,10 +72,14 @@ std::string describe_target(const TenantMove& m) {
 }
 
 // A connection to the source copy that may write there although a frozen
-// tenant database is read-only for new sessions.
+// tenant database is read-only for new sessions.  Its commits are flushed at
+// once (a server may run with synchronous_commit off): the subscription
+// sees a commit only once it is flushed, and the fence's is waited for
+// during the write pause.
 Connection open_source(const ConnectOptions& options) {
     Connection c(options);
     c.exec("SET default_transaction_read_only = off");
+    c.exec("SET synchronous_commit = on");
     return c;
 }
 

@@ -1,6 +1,7 @@
 #include "tenancy/orchestration/router.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -25,6 +26,22 @@ struct Target {
 };
 
 constexpr const char* kRegistryServer = "(registry)";
+
+// A pooled connection's notices go to stderr as libpq's would, except the
+// server's FATAL parting message of a session it ended (a move's cutover
+// ends the sessions of the tenant's old database): the next use of the
+// connection reports that as a ConnectionError anyway.
+void quiet_parting_messages(Connection& c) {
+    PQsetNoticeReceiver(
+        c.get(),
+        [](void*, const PGresult* notice) {
+            const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+            if (severity && std::string(severity) == "FATAL")
+                return;
+            std::fputs(PQresultErrorMessage(notice), stderr);
+        },
+        nullptr);
+}
 
 // A tenant database whose claim says it is frozen for a move's cutover, or
 // moved away: the tenant's location must be read again (and, while the
@@ -143,6 +160,7 @@ struct Router::Pool {
                 lock.unlock();
                 try {
                     reserved.connection = std::make_unique<Connection>(t.options);
+                    quiet_parting_messages(*reserved.connection);
                 } catch (...) {
                     lock.lock();
                     erase(&reserved);
