@@ -118,16 +118,12 @@ struct Router::Pool {
         per = std::max(per, open_on(server));
     }
 
-    // Whether the server has ended an idle connection: reads what it sent,
-    // without printing the server's parting message as a notice.
+    // Whether the server has ended an idle connection: reads what it sent.
     static bool ended(const Pooled& c) {
         if (!c.connection)
             return false;
         PGconn* conn = c.connection->get();
-        const PQnoticeProcessor saved = PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-        const bool gone = PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK;
-        PQsetNoticeProcessor(conn, saved, nullptr);
-        return gone;
+        return PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK;
     }
 
     // An idle connection to the target's database, a new one, or a wait.
