@@ -14,7 +14,7 @@
 //
 //   move_bench ROWS MOVES WRITERS RATE SERVER2 SERVER3
 // with PGHOST/PGPORT/PGUSER naming the cluster where the registry goes;
-// RATE is each writer's transactions per second.
+// RATE is each writer's transactions per second (0: as fast as it goes).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -57,10 +57,13 @@ struct Writer {
     long failures = 0;
     void run(orch::Router& router, tenancy::TenantId tenant, int id, double rate, const std::atomic<bool>& stop) {
         const std::string schema = "tenant_" + std::to_string(tenant);
-        const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+        // rate 0: as fast as one connection goes (closed loop).
+        const auto interval = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(rate > 0 ? 1.0 / rate : 0.0));
         Clock::time_point next = Clock::now();
         for (long k = 1; !stop; ++k) {
-            std::this_thread::sleep_until(next);
+            if (rate > 0)
+                std::this_thread::sleep_until(next);
             next += interval;
             const Clock::time_point start = Clock::now();
             const long key = static_cast<long>(id) * 1'000'000'000L + k;
@@ -184,8 +187,11 @@ int main(int argc, char** argv) {
     for (int w = 0; w < writer_count; ++w)
         threads.emplace_back([&, w] { writers[static_cast<std::size_t>(w)].run(router, tenant, w + 1, rate, stop); });
 
-    std::printf("%d writer(s) at %.0f transactions/s each (an insert and an update per transaction)\n",
-                writer_count, rate);
+    if (rate > 0)
+        std::printf("%d writer(s) at %.0f transactions/s each (an insert and an update per transaction)\n",
+                    writer_count, rate);
+    else
+        std::printf("%d writer(s) as fast as each goes (an insert and an update per transaction)\n", writer_count);
     std::printf("move  total_s  pause_ms  (freeze catch-up seq verify switch)  writer_max_ms  tps_before  tps_during  "
                 "tps_after\n");
     std::vector<double> pauses, totals, writer_max;

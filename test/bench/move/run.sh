@@ -2,8 +2,8 @@
 # Move benchmark (docs/benchmarks.md, "Moving a tenant"): one tenant of
 # MOVE_ROWS rows (default 1,000,000) in 10 tables moved MOVE_COUNT times
 # (default 5) between two clusters while MOVE_WRITERS writers (default 2)
-# write MOVE_RATE transactions per second each (default 100) through the
-# Router.  Expects PGHOST etc. of the main cluster with the extension
+# write MOVE_RATE transactions per second each (default 100; 0: as fast as
+# each goes) through the Router.  Expects PGHOST etc. of the main cluster with the extension
 # installed, and PG_BINDIR and the functions of scripts/lib.sh (test/bench/run
 # sources it).
 set -euo pipefail
