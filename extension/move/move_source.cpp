@@ -58,12 +58,17 @@ struct LocalCopy {
     std::optional<tenant_database::Claim> claim; // set for a tenant database
 };
 
-std::string uuid_arg(FunctionCallInfo fcinfo, int n, const char *name)
+// The arguments every function here starts with: (tenant, registry, move).
+struct MoveCall {
+    int64_t tenant;
+    std::string registry;
+    int64_t move;
+};
+
+MoveCall read_call(FunctionCallInfo fcinfo)
 {
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must not be NULL");
-    Datum value = PG_GETARG_DATUM(n);
-    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
+    return {args::required_int64(fcinfo, 0, "tenant"), args::required_uuid(fcinfo, 1, "registry"),
+            args::required_int64(fcinfo, 2, "move")};
 }
 
 // The tenant's copy here: a tenant database claimed for it by `registry`, or
@@ -199,9 +204,7 @@ void remove_fence(int64_t move)
 // tenancy.prepare_move_out(tenant bigint, registry uuid, move bigint) RETURNS void
 TENANCY_FUNCTION(tenancy_prepare_move_out)
 {
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
-    int64_t move = args::required_int64(fcinfo, 2, "move");
+    auto [tenant, registry, move] = read_call(fcinfo);
     spi::Connection spi;
     LocalCopy copy = require_copy(tenant, registry);
     if (copy.claim) {
@@ -219,9 +222,7 @@ TENANCY_FUNCTION(tenancy_prepare_move_out)
 // Repeating it is harmless.
 TENANCY_FUNCTION(tenancy_freeze_for_move)
 {
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
-    int64_t move = args::required_int64(fcinfo, 2, "move");
+    auto [tenant, registry, move] = read_call(fcinfo);
     spi::Connection spi;
     LocalCopy copy = require_copy(tenant, registry);
     if (copy.claim) {
@@ -241,9 +242,7 @@ TENANCY_FUNCTION(tenancy_freeze_for_move)
 // are kept.
 TENANCY_FUNCTION(tenancy_fence_for_move)
 {
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
-    int64_t move = args::required_int64(fcinfo, 2, "move");
+    auto [tenant, registry, move] = read_call(fcinfo);
     spi::Connection spi;
     LocalCopy copy = require_copy(tenant, registry);
     if (copy.claim) {
@@ -258,9 +257,7 @@ TENANCY_FUNCTION(tenancy_fence_for_move)
 // tenancy.unfreeze_for_move(tenant, registry, move, keep_moving) RETURNS void
 TENANCY_FUNCTION(tenancy_unfreeze_for_move)
 {
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
-    int64_t move = args::required_int64(fcinfo, 2, "move");
+    auto [tenant, registry, move] = read_call(fcinfo);
     bool keep_moving = args::required_bool(fcinfo, 3, "keep_moving");
     spi::Connection spi;
     LocalCopy copy = require_copy(tenant, registry);
@@ -280,9 +277,7 @@ TENANCY_FUNCTION(tenancy_unfreeze_for_move)
 // tenancy.mark_moved(tenant, registry, move, moved_to) RETURNS void
 TENANCY_FUNCTION(tenancy_mark_moved)
 {
-    int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
-    int64_t move = args::required_int64(fcinfo, 2, "move");
+    auto [tenant, registry, move] = read_call(fcinfo);
     std::string moved_to = args::required_text(fcinfo, 3, "moved_to");
     spi::Connection spi;
     LocalCopy copy = require_copy(tenant, registry);

@@ -25,14 +25,6 @@ using namespace tenancy;
 
 namespace {
 
-std::string uuid_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must not be NULL");
-    Datum value = PG_GETARG_DATUM(n);
-    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
-}
-
 // Relations outside the system's and the extension's schemas.
 int64_t relations_here()
 {
@@ -75,7 +67,7 @@ TENANCY_FUNCTION(tenancy_claim_moved_database)
         " ON CONFLICT (tenant_id, version) DO NOTHING",
         {INT8OID, JSONBOID});
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     std::string slug = args::required_text(fcinfo, 2, "slug");
     int64_t move = args::required_int64(fcinfo, 3, "move");
     if (args::is_null(fcinfo, 4))
@@ -129,7 +121,7 @@ TENANCY_FUNCTION(tenancy_finish_move_in)
     static spi::Statement remove_fence("DELETE FROM tenancy.move_fence WHERE move_id OPERATOR(pg_catalog.=) $1",
                                        {INT8OID});
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     int64_t move = args::required_int64(fcinfo, 2, "move");
     spi::Connection spi;
     tenant_database::Claim c = tenant_database::require_claim(tenant, registry, true);

@@ -98,14 +98,6 @@ void ensure_schema(const std::string &schema)
     spi::execute_once(ddl.c_str(), {}, false);
 }
 
-std::string uuid_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must not be NULL");
-    Datum value = PG_GETARG_DATUM(n);
-    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
-}
-
 // The migrations argument: a JSON array of {"version", "name", "sql",
 // "checksum"} objects, as the client reads them from the registry.  The
 // checksum is recomputed here, so a migration mangled on the way is refused.
@@ -154,7 +146,7 @@ TENANCY_FUNCTION(tenancy_claim_database)
                                  " VALUES ($1, $2::pg_catalog.uuid, $3) ON CONFLICT DO NOTHING",
                                  {INT8OID, TEXTOID, TEXTOID});
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     std::string slug = args::required_text(fcinfo, 2, "slug");
     std::string schema = placement::schema_name_for(tenant);
 
@@ -212,7 +204,7 @@ TENANCY_FUNCTION(tenancy_database_claim)
 TENANCY_FUNCTION(tenancy_apply_migrations)
 {
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     if (args::is_null(fcinfo, 2))
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "migrations must not be NULL", {}, "Pass '[]' for none.");
     Datum json = PG_GETARG_DATUM(2);

@@ -252,6 +252,14 @@ std::string required_text(FunctionCallInfo fcinfo, int n, const char *name)
     return *value;
 }
 
+std::string required_uuid(FunctionCallInfo fcinfo, int n, const char *name)
+{
+    if (PG_ARGISNULL(n))
+        throw_null(name);
+    Datum value = PG_GETARG_DATUM(n);
+    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
+}
+
 std::vector<int64_t> required_int8_array(FunctionCallInfo fcinfo, int n, const char *name)
 {
     if (PG_ARGISNULL(n))

@@ -90,26 +90,6 @@ bool database_exists(Connection& server, const std::string& database) {
                .int64(0, "n") > 0;
 }
 
-struct ClaimState {
-    TenantId tenant = 0;
-    std::string registry;
-    std::optional<std::string> move_state;
-    std::optional<std::int64_t> move_id;
-};
-
-// The database's claim with its move state; none if unclaimed.
-std::optional<ClaimState> claim_state(Connection& db) {
-    const Result installed =
-        db.exec("SELECT count(*) AS n FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'tenancy'");
-    if (installed.int64(0, "n") == 0)
-        return std::nullopt;
-    const Result r = db.exec("SELECT tenant, registry::text AS registry, move_state, move_id FROM tenancy.database_claim()");
-    if (r.rows() == 0)
-        return std::nullopt;
-    return ClaimState{r.int64(0, "tenant"), r.text(0, "registry"), r.optional_text(0, "move_state"),
-                      r.optional_int64(0, "move_id")};
-}
-
 // Runs the steps of one move (forward to its end, or back to its start).
 class MoveRun {
 public:
@@ -455,7 +435,7 @@ private:
             return;
         {
             Connection db(ends_.source);
-            const std::optional<ClaimState> claim = claim_state(db);
+            const std::optional<tenant_database::Claim> claim = tenant_database::claim_of(db);
             const bool moved_copy = claim && claim->tenant == m_.tenant && claim->registry == m_.registry &&
                                     claim->move_state == std::optional<std::string>("moved") &&
                                     claim->move_id == m_.move;
@@ -477,7 +457,7 @@ private:
             return;
         {
             Connection target(ends_.target);
-            const std::optional<ClaimState> claim = claim_state(target);
+            const std::optional<tenant_database::Claim> claim = tenant_database::claim_of(target);
             const bool incoming = claim && claim->tenant == m_.tenant && claim->registry == m_.registry &&
                                   claim->move_state == std::optional<std::string>("incoming") &&
                                   claim->move_id == m_.move;
@@ -522,6 +502,13 @@ TenantMove require_unfinished(Client& registry, TenantId tenant) {
         raise_error(ErrorInfo{"TN026", "tenant " + std::to_string(tenant) + " has no unfinished move", "",
                               "tenancyctl tenant move " + std::to_string(tenant) + " --to SERVER starts one."});
     return *m;
+}
+
+// The tenant's unfinished move, locked for this client, as it is now that
+// this client holds it.
+TenantMove take_unfinished(Client& registry, TenantId tenant) {
+    lock(registry, require_unfinished(registry, tenant));
+    return require_unfinished(registry, tenant);
 }
 
 bool is_abort_step(const std::string& step) {
@@ -626,9 +613,7 @@ MoveReport Mover::resume(TenantId tenant, const MoveOptions& options) {
     const Clock::time_point started = Clock::now();
     Client registry(registry_);
     const Endpoints endpoints(registry.connection());
-    TenantMove m = require_unfinished(registry, tenant);
-    lock(registry, m);
-    m = require_unfinished(registry, tenant);  // as it is now that we hold it
+    TenantMove m = take_unfinished(registry, tenant);
     if (is_abort_step(m.step))
         raise_error(ErrorInfo{"TN026", "move " + std::to_string(m.move) + " is being rolled back (step " + m.step + ")",
                               "", "Finish the roll-back: tenancyctl tenant move " + std::to_string(tenant) + " --abort."});
@@ -643,9 +628,7 @@ MoveReport Mover::abort(TenantId tenant, const MoveOptions& options) {
     const Clock::time_point started = Clock::now();
     Client registry(registry_);
     const Endpoints endpoints(registry.connection());
-    TenantMove m = require_unfinished(registry, tenant);
-    lock(registry, m);
-    m = require_unfinished(registry, tenant);
+    TenantMove m = take_unfinished(registry, tenant);
     if (m.state != "running")
         raise_error(ErrorInfo{"TN026",
                               "move " + std::to_string(m.move) + " of tenant " + std::to_string(tenant) +
