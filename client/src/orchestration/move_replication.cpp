@@ -100,6 +100,36 @@ void wait_for_sync(Connection& target, const std::string& name, std::chrono::mil
     }
 }
 
+void wait_for_apply(Connection& source, Connection& target, const std::string& name,
+                    std::chrono::milliseconds timeout) {
+    const Clock::time_point deadline = Clock::now() + timeout;
+    for (int round = 0; round < 2; ++round) {
+        const std::string goal = source.exec("SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn").text(0, "lsn");
+        for (;;) {
+            const Result slot = source.exec(
+                "SELECT (confirmed_flush_lsn OPERATOR(pg_catalog.>=) $2::pg_lsn)::int AS done"
+                "  FROM pg_catalog.pg_replication_slots WHERE slot_name OPERATOR(pg_catalog.=) $1",
+                {name, goal});
+            if (slot.rows() == 1 && slot.optional_int64(0, "done") == 1)
+                break;
+            if (Clock::now() >= deadline) {
+                const Result errors = target.exec(
+                    "SELECT coalesce(max(st.apply_error_count), 0) AS apply_errors FROM pg_catalog.pg_subscription s"
+                    "  LEFT JOIN pg_catalog.pg_stat_subscription_stats st ON st.subid OPERATOR(pg_catalog.=) s.oid"
+                    " WHERE s.subname OPERATOR(pg_catalog.=) $1",
+                    {name});
+                raise_error(ErrorInfo{"TN027",
+                                      "the target did not catch up with the source within " +
+                                          std::to_string(timeout.count()) + " ms (" +
+                                          errors.text(0, "apply_errors") + " apply error(s) on the target)",
+                                      "Nothing was frozen; the source is authoritative and takes writes.",
+                                      "Errors are in the target server's log; fix the cause and resume the move."});
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+}
+
 bool wait_for_fence(Connection& target, std::int64_t move, std::chrono::milliseconds timeout) {
     const Clock::time_point deadline = Clock::now() + timeout;
     for (;;) {

@@ -28,6 +28,13 @@ void create_subscription(Connection& target, const std::string& name, const std:
 // MoveTimedOut (TN027) after `timeout`, naming the tables still copying.
 void wait_for_sync(Connection& target, const std::string& name, std::chrono::milliseconds timeout);
 
+// Waits until the subscription has confirmed what the source had written
+// when the wait began, twice, so that little is left to apply once writes
+// are frozen (the write pause then does not wait for a backlog).
+// MoveTimedOut (TN027) after `timeout`, with the target's apply errors.
+void wait_for_apply(Connection& source, Connection& target, const std::string& name,
+                    std::chrono::milliseconds timeout);
+
 // Waits until the move's fence row has reached the target; false after
 // `timeout`.
 bool wait_for_fence(Connection& target, std::int64_t move, std::chrono::milliseconds timeout);

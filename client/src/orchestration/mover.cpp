@@ -247,6 +247,8 @@ private:
     void cutover() {
         Connection source = open_source(ends_.source);
         Connection target(ends_.target);
+        // Close behind before freezing: the pause then holds no backlog.
+        wait_for_apply(source, target, ends_.replication, options_.sync_timeout);
         record("freezing");
         const Clock::time_point frozen_at = Clock::now();
         Clock::time_point phase = frozen_at;
