@@ -16,7 +16,8 @@ OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard extension/*.cpp extension/*/
 # sql/released/ so that every shipped version stays installable (the upgrade
 # check installs each of them and updates it to the current one).
 INSTALL_PARTS = sql/install/registry.sql sql/install/storage.sql sql/install/links.sql sql/install/rowcheck.sql \
-                sql/install/placement.sql sql/install/binding.sql sql/install/audit.sql sql/install/changes.sql
+                sql/install/placement.sql sql/install/binding.sql sql/install/audit.sql sql/install/changes.sql \
+                sql/install/move.sql
 DATA_built    = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA          = $(wildcard sql/$(EXTENSION)--*--*.sql) $(wildcard sql/released/*.sql)
 

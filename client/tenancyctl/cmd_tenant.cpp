@@ -1,5 +1,7 @@
 // tenancyctl tenant ...: the registry capability (create, show, list and the
 // lifecycle transitions).
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
@@ -7,6 +9,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "tenancy/orchestration/mover.hpp"
 #include "tenancy/orchestration/provisioner.hpp"
 #include "tenancy/orchestration/purger.hpp"
 
@@ -105,6 +108,121 @@ void register_purge(CLI::App& group, Context& ctx) {
             fmt::print("tenant {} purged: {}\n", *id, record);
     });
     cmd->add_option("ID", *id, "Tenant id (must be soft-deleted)")->required();
+}
+
+void print_move(Context& c, const tenancy::orchestration::MoveReport& r) {
+    if (c.json) {
+        nlohmann::json tables = nlohmann::json::array();
+        for (const auto& t : r.tables)
+            tables.push_back({{"table", t.table}, {"rows", t.rows}, {"checksum", t.checksum}, {"method", t.method}});
+        print_json({{"move", r.move},
+                    {"tenant", r.tenant},
+                    {"from", r.from},
+                    {"to", r.to},
+                    {"state", r.state},
+                    {"source", r.source_dropped ? nlohmann::json("dropped")
+                               : r.source_kept    ? nlohmann::json("kept")
+                                                  : nlohmann::json()},
+                    {"tables", tables},
+                    {"rows", r.rows},
+                    {"write_pause_ms", r.write_pause_ms},
+                    {"cutover_ms",
+                     {{"freeze", r.freeze_ms},
+                      {"catch_up", r.catch_up_ms},
+                      {"sequences", r.sequences_ms},
+                      {"verify", r.verify_ms},
+                      {"switch", r.switch_ms}}},
+                    {"seconds", r.seconds},
+                    {"steps", r.steps}});
+        return;
+    }
+    if (r.state == "planned") {
+        fmt::print("tenant {} can be moved from {} to {}; the move would:\n", r.tenant, r.from, r.to);
+        for (std::size_t i = 0; i < r.steps.size(); ++i)
+            fmt::print("  {}. {}\n", i + 1, r.steps[i]);
+        return;
+    }
+    if (r.state == "aborted") {
+        fmt::print("move {} of tenant {} rolled back: {} is authoritative and takes writes; the target's database "
+                   "is dropped\n",
+                   r.move, r.tenant, r.from);
+        return;
+    }
+    if (r.tables.empty() && r.source_dropped && r.write_pause_ms == 0) {
+        fmt::print("tenant {}: the copy move {} kept ({}) is dropped\n", r.tenant, r.move, r.from);
+        return;
+    }
+    fmt::print("moved tenant {} from {} to {} (move {})\n", r.tenant, r.from, r.to, r.move);
+    if (!r.tables.empty())
+        fmt::print("verified {} table(s), {} row(s): counts and checksums agree on both sides\n", r.tables.size(),
+                   r.rows);
+    if (r.write_pause_ms > 0)
+        fmt::print("writes paused {:.0f} ms (freeze {:.0f}, catch-up {:.0f}, sequences {:.0f}, verify {:.0f}, switch "
+                   "{:.0f}); ",
+                   r.write_pause_ms, r.freeze_ms, r.catch_up_ms, r.sequences_ms, r.verify_ms, r.switch_ms);
+    fmt::print("this run took {:.1f} s\n", r.seconds);
+    if (r.source_kept)
+        fmt::print("source kept: frozen, read-only, marked moved (tenancyctl tenant move {} --drop-source drops it)\n",
+                   r.tenant);
+    else if (r.source_dropped)
+        fmt::print("source dropped\n");
+}
+
+void register_move(CLI::App& group, Context& ctx) {
+    struct Args {
+        TenantId id = 0;
+        tenancy::orchestration::MoveOptions options;
+        bool resume = false;
+        bool abort = false;
+    };
+    auto args = std::make_shared<Args>();
+    CLI::App* cmd = group.add_subcommand(
+        "move",
+        "Move a database or schema tenant to another server online (logical replication; writes pause only "
+        "for the cutover); --resume or --abort a move that stopped");
+    cmd->add_option("ID", args->id, "Tenant id")->required();
+    CLI::Option* to = cmd->add_option("--to", args->options.to, "The server to move the tenant to");
+    CLI::Option* drop = cmd->add_flag(
+        "--drop-source", args->options.drop_source,
+        "Drop the source after the switch (default: keep it frozen, read-only, marked moved); without --to, "
+        "drop the source the tenant's last move kept");
+    CLI::Option* dry = cmd->add_flag("--dry-run", args->options.dry_run,
+                                     "Check that the tenant can be moved and print the plan; change nothing");
+    CLI::Option* resume = cmd->add_flag("--resume", args->resume, "Finish the tenant's unfinished move");
+    CLI::Option* abort = cmd->add_flag("--abort", args->abort,
+                                       "Roll the tenant's unfinished move back (refused once it has switched)");
+    dry->needs(to);
+    resume->excludes(to)->excludes(abort)->excludes(dry)->excludes(drop);
+    abort->excludes(to)->excludes(dry)->excludes(drop);
+    cmd->callback([args, drop, to, resume, abort, &ctx]() {
+        if (to->count() == 0 && drop->count() == 0 && resume->count() == 0 && abort->count() == 0)
+            throw CLI::ValidationError("tenant move", "give --to SERVER, --resume, --abort or --drop-source");
+        ctx.action = [args](Context& c) {
+            namespace orch = tenancy::orchestration;
+            orch::MoveOptions options = args->options;
+            if (!c.json && isatty(STDERR_FILENO) == 1)
+                options.progress = [](const std::string& step) { fmt::print(stderr, "  {}\n", step); };
+            orch::Mover mover(c.connect);
+            if (args->abort)
+                print_move(c, mover.abort(args->id, options));
+            else if (args->resume)
+                print_move(c, mover.resume(args->id, options));
+            else if (options.to.empty())
+                print_move(c, mover.drop_kept_source(args->id, options));
+            else
+                print_move(c, mover.move(args->id, options));
+        };
+    });
+    cmd->add_option_function<long>(
+           "--catch-up-timeout",
+           [args](const long& ms) { args->options.catch_up_timeout = std::chrono::milliseconds(ms); },
+           "Milliseconds the cutover waits for the target to catch up (default 30000)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option_function<long>(
+           "--sync-timeout",
+           [args](const long& ms) { args->options.sync_timeout = std::chrono::milliseconds(ms); },
+           "Milliseconds the initial copy of the data may take (default 3600000)")
+        ->check(CLI::PositiveNumber);
 }
 
 void register_show(CLI::App& group, Context& ctx) {
@@ -208,6 +326,7 @@ void register_tenant_commands(CLI::App& app, Context& ctx) {
     register_list(*group, ctx);
     register_location(*group, ctx);
     register_purge(*group, ctx);
+    register_move(*group, ctx);
     for (const Transition& tr : kTransitions)
         register_transition(*group, ctx, tr);
 }

@@ -36,6 +36,10 @@ TEST(ErrorMapping, EachSqlstateClassHasItsType) {
         {"TN050", typeid(InvalidApiKey)},        {"TN051", typeid(ProtectedThroughParent)},
         {"TN040", typeid(ChangesNotEnabled)},    {"TN041", typeid(MalformedChangeEvent)},
         {"TN042", typeid(ColumnCannotBeEmpty)},
+        {"TN020", typeid(TenantMoving)},         {"TN021", typeid(CopyFrozen)},
+        {"TN022", typeid(NotMovable)},           {"TN023", typeid(ServerNotReadyForMove)},
+        {"TN024", typeid(MoveTargetOccupied)},   {"TN025", typeid(MoveVerificationFailed)},
+        {"TN026", typeid(MoveStepRefused)},      {"TN027", typeid(MoveTimedOut)},
         {"TN999", typeid(TenancyError)},         {"XX000", typeid(ServerError)},
         {"P0001", typeid(ServerError)},          {"", typeid(Error)},
     };

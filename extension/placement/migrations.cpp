@@ -2,6 +2,7 @@
 // migrate_tenant (schema tenants).  Database tenants are migrated by the
 // client, which calls apply_migrations in each tenant database
 // (tenant_database.cpp) and then record_migration_progress here.
+#include "move/move.hpp"
 #include "placement/migration_runner.hpp"
 #include "placement/placement.hpp"
 #include "rowcheck/protect_roles.hpp"
@@ -141,6 +142,8 @@ TENANCY_FUNCTION(tenancy_migrate_tenant)
                             ? "Database tenants are migrated in their own database: run tenancyctl migrate."
                             : "Shared tenants live in the shared tables, which have no per-tenant migrations.");
         pending = migrations::registered_after(p.migrated_version);
+        if (!pending.empty())
+            move::refuse_while_moving(tenant, "migrated");
     }
     if (pending.empty())
         PG_RETURN_INT64(p.migrated_version);

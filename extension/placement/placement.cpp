@@ -3,6 +3,7 @@
 // provisioning steps (placement_ready, record_migration_progress).
 #include "placement/placement.hpp"
 
+#include "move/move.hpp"
 #include "placement/conninfo.hpp"
 #include "placement/migration_runner.hpp"
 #include "registry/registry.hpp"
@@ -190,6 +191,8 @@ int64_t migrate_as_session_role(int64_t tenant, const std::string &schema, int64
         "UPDATE tenancy.placement SET migrated_version = $2 WHERE tenant_id OPERATOR(pg_catalog.=) $1",
         {INT8OID, INT8OID});
     std::vector<migrations::Migration> pending = migrations::registered_after(after);
+    if (!pending.empty())
+        move::refuse_while_moving(tenant, "migrated");
     int64_t version = 0;
     {
         roles::ActingAs caller(GetOuterUserId(), roles::kAsExtensionOwner);

@@ -8,6 +8,7 @@
 // placement and registry row; an erasure record (ids, names of places,
 // counts: no customer data) is kept.  Every step is idempotent, so a purge
 // interrupted anywhere is finished by running it again.
+#include "move/move.hpp"
 #include "placement/placement.hpp"
 #include "registry/registry.hpp"
 #include "shared/errcodes.hpp"
@@ -143,6 +144,52 @@ int64_t drop_schema(int64_t tenant, const std::string &schema)
     return tables;
 }
 
+// Copies of the tenant that finished moves kept (docs/placement.md, "Moving a
+// tenant"): erasure removes them too, and its record lists them.  A kept
+// schema is in this database and is dropped here; a kept database is dropped
+// by the client (tenancyctl tenant purge) and must be recorded as dropped
+// first.
+void drop_kept_copies(int64_t tenant, std::map<std::string, int64_t> &removed)
+{
+    static spi::Statement moves("SELECT id, source_isolation, source_server, source_database, schema_name,"
+                                "       drop_source, source_dropped"
+                                "  FROM tenancy.tenant_move"
+                                " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+                                "   AND state OPERATOR(pg_catalog.=) ANY (ARRAY['switched', 'done'])"
+                                " ORDER BY id",
+                                {INT8OID});
+    struct Copy {
+        int64_t move;
+        bool schema;
+        std::string server, database, schema_name;
+        bool dropped_at_move, dropped;
+    };
+    std::vector<Copy> copies;
+    uint64 rows = moves.execute({spi::int8_param(tenant)}, false);
+    for (uint64 i = 0; i < rows; ++i)
+        copies.push_back({spi::get_int64(i, 1).value_or(0), spi::get_text(i, 2) == std::optional<std::string>("schema"),
+                          spi::get_text(i, 3).value_or(""), spi::get_text(i, 4).value_or(""),
+                          spi::get_text(i, 5).value_or(""), spi::get_bool(i, 6).value_or(false),
+                          spi::get_bool(i, 7).value_or(false)});
+    for (const Copy &c : copies) {
+        std::string kept = " kept by move " + std::to_string(c.move);
+        if (c.schema && !c.dropped) {
+            int64_t tables = drop_schema(tenant, c.schema_name);
+            if (tables >= 0)
+                removed["tables in schema " + quoted_identifier(c.schema_name) + kept] = tables;
+        } else if (!c.schema && !c.dropped) {
+            throw Error(errcode::kPlacementStepRefused,
+                        "the copy of tenant " + std::to_string(tenant) + " that move " + std::to_string(c.move) +
+                            " kept (database " + c.database + " on server " + c.server + ") has not been dropped",
+                        "DROP DATABASE cannot run inside a function.",
+                        "Run tenancyctl tenant purge " + std::to_string(tenant) +
+                            ", which drops it and then calls tenancy.purge_tenant.");
+        } else if (!c.schema && !c.dropped_at_move) {
+            removed["database " + quoted_identifier(c.database) + " on server " + c.server + kept] = 1;
+        }
+    }
+}
+
 std::string removed_json(const std::map<std::string, int64_t> &removed)
 {
     std::string json = "{";
@@ -187,6 +234,7 @@ TENANCY_FUNCTION(tenancy_begin_purge)
     spi::Connection spi;
     placement::Placement p = placement::load(tenant, true);
     purge::require_deleted(p);
+    move::refuse_while_moving(tenant, "purged");
     if (p.isolation == placement::Isolation::Database)
         mark.execute({spi::int8_param(tenant)}, false);
     srf::put_spi_rows(out, result.execute({spi::int8_param(tenant)}, false));
@@ -242,6 +290,7 @@ TENANCY_FUNCTION(tenancy_purge_tenant)
                             "Run tenancyctl tenant purge " + std::to_string(tenant) +
                                 ", which drops it and then calls tenancy.purge_tenant.");
             std::map<std::string, int64_t> removed;
+            purge::drop_kept_copies(tenant, removed);
             if (p.isolation == placement::Isolation::Schema) {
                 int64_t tables = purge::drop_schema(tenant, *p.schema_name);
                 if (tables >= 0)

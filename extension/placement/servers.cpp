@@ -1,5 +1,6 @@
 // Registered servers: add_server, set_server_accepting, remove_server.
 // Touches tenancy.server (and reads tenancy.placement).
+#include "move/move.hpp"
 #include "placement/conninfo.hpp"
 #include "placement/placement.hpp"
 #include "shared/spi.hpp"
@@ -101,6 +102,12 @@ TENANCY_FUNCTION(tenancy_remove_server)
         throw Error(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
                     "server \"" + name + "\" still holds " + std::to_string(tenants) + " tenant(s)", {},
                     "Move or purge its tenants first; tenancy.set_server_accepting(name, false) stops new ones.");
+    std::vector<std::string> moves = move::moves_needing_server(name);
+    if (!moves.empty())
+        throw Error(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST, "server \"" + name + "\" is still needed: " + moves.front(),
+                    moves.size() > 1 ? std::to_string(moves.size() - 1) + " more move(s) need it too." : "",
+                    "Finish or roll back the move (tenancyctl tenant move ID --resume or --abort), or drop the "
+                    "copy it kept (tenancyctl tenant move ID --drop-source).");
     remove.execute({spi::text_param(name)}, false);
     PG_RETURN_VOID();
 }

@@ -3,6 +3,7 @@
 // check_tenant_data.
 #include "placement/tenant_check.hpp"
 
+#include "move/move.hpp"
 #include "placement/migration_runner.hpp"
 #include "placement/placement.hpp"
 #include "placement/tenant_database.hpp"
@@ -11,6 +12,8 @@
 #include "shared/quoting.hpp"
 #include "shared/spi.hpp"
 #include "shared/subtransaction.hpp"
+
+#include <algorithm>
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -309,6 +312,24 @@ void check_database_states(std::vector<Problem> &problems)
     }
 }
 
+// Moves that stopped before their end: a client was killed, or a step
+// failed (the error is kept).  A move whose client is still running holds
+// its session lock and is not reported.
+void check_moves(std::vector<Problem> &problems)
+{
+    for (const move::StoppedMove &m : move::stopped_moves())
+        problems.push_back({m.tenant, "move_unfinished",
+                            "move " + std::to_string(m.move) + " to server " + m.target_server,
+                            "the move stopped at step " + m.step + " (" + m.state + ") at " + m.since +
+                                (m.error ? ": " + *m.error : "") +
+                                (m.state == "running"
+                                     ? "; the source is still authoritative: tenancyctl tenant move " +
+                                           std::to_string(m.tenant) + " --resume finishes it, --abort rolls it back"
+                                     : "; the target is authoritative: tenancyctl tenant move " +
+                                           std::to_string(m.tenant) + " --resume finishes it"),
+                            false});
+}
+
 void check_orphan_schemas(std::vector<Problem> &problems)
 {
     static spi::Statement query(
@@ -320,11 +341,17 @@ void check_orphan_schemas(std::vector<Problem> &problems)
         " ORDER BY 1",
         {});
     uint64 rows = query.execute({}, false);
+    std::vector<std::string> orphans;
     for (uint64 i = 0; i < rows; ++i)
-        problems.push_back({std::nullopt, "orphan_schema", quoted_identifier(spi::get_text(i, 1).value_or("")),
-                            "a schema named like a tenant's that no schema tenant owns; it is kept (check never "
-                            "deletes): drop it if nothing needs it",
-                            false});
+        orphans.push_back(spi::get_text(i, 1).value_or(""));
+    // A schema tenant's source that its move kept, or has yet to drop, is known.
+    std::vector<std::string> moved = move::schemas_of_moves();
+    for (const std::string &schema : orphans)
+        if (std::find(moved.begin(), moved.end(), schema) == moved.end())
+            problems.push_back({std::nullopt, "orphan_schema", quoted_identifier(schema),
+                                "a schema named like a tenant's that no schema tenant owns; it is kept (check never "
+                                "deletes): drop it if nothing needs it",
+                                false});
 }
 
 } // namespace
@@ -337,6 +364,7 @@ void check_placements(bool repair, std::vector<Problem> &problems)
     for (const SchemaTenant &t : schema_tenants(registry))
         check_schema_tenant(t, registry, latest, rules, repair, problems);
     check_database_states(problems);
+    check_moves(problems);
     check_orphan_schemas(problems);
 }
 

@@ -26,13 +26,16 @@ namespace tenancy::tenant_database {
 
 std::optional<Claim> read_claim(bool lock)
 {
-    static spi::Statement plain("SELECT tenant_id, registry::pg_catalog.text, slug FROM tenancy.database_claim", {});
+    static spi::Statement plain(
+        "SELECT tenant_id, registry::pg_catalog.text, slug, move_state, move_id FROM tenancy.database_claim", {});
     static spi::Statement locked(
-        "SELECT tenant_id, registry::pg_catalog.text, slug FROM tenancy.database_claim FOR UPDATE", {});
+        "SELECT tenant_id, registry::pg_catalog.text, slug, move_state, move_id FROM tenancy.database_claim FOR UPDATE",
+        {});
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
     if ((lock ? locked : plain).execute({}, false) == 0)
         return std::nullopt;
-    return Claim{spi::get_int64(0, 1).value_or(0), spi::get_text(0, 2).value_or(""), spi::get_text(0, 3).value_or("")};
+    return Claim{spi::get_int64(0, 1).value_or(0), spi::get_text(0, 2).value_or(""), spi::get_text(0, 3).value_or(""),
+                 spi::get_text(0, 4), spi::get_int64(0, 5)};
 }
 
 std::string claim_comment(int64_t tenant, const std::string &registry)
@@ -95,14 +98,6 @@ void ensure_schema(const std::string &schema)
     spi::execute_once(ddl.c_str(), {}, false);
 }
 
-std::string uuid_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-    if (args::is_null(fcinfo, n))
-        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, std::string(name) + " must not be NULL");
-    Datum value = PG_GETARG_DATUM(n);
-    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
-}
-
 // The migrations argument: a JSON array of {"version", "name", "sql",
 // "checksum"} objects, as the client reads them from the registry.  The
 // checksum is recomputed here, so a migration mangled on the way is refused.
@@ -151,7 +146,7 @@ TENANCY_FUNCTION(tenancy_claim_database)
                                  " VALUES ($1, $2::pg_catalog.uuid, $3) ON CONFLICT DO NOTHING",
                                  {INT8OID, TEXTOID, TEXTOID});
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     std::string slug = args::required_text(fcinfo, 2, "slug");
     std::string schema = placement::schema_name_for(tenant);
 
@@ -180,13 +175,26 @@ TENANCY_FUNCTION(tenancy_claim_database)
     PG_RETURN_BOOL(claimed_now);
 }
 
-// tenancy.database_claim() RETURNS TABLE (tenant, registry, slug, claimed_at)
+// tenancy.database_claim() RETURNS TABLE (tenant, registry, slug, claimed_at,
+// move_state, move_id, moved_to).  Version 0.5.0's script declared the first
+// four columns only, for the same C function: as many are returned as the
+// installed script declares.
 TENANCY_FUNCTION(tenancy_database_claim)
 {
-    static spi::Statement query("SELECT tenant_id, registry, slug, claimed_at FROM tenancy.database_claim", {});
+    static spi::Statement query(
+        "SELECT tenant_id, registry, slug, claimed_at, move_state, move_id, moved_to FROM tenancy.database_claim", {});
     srf::Materialized out(fcinfo);
     spi::Connection spi;
-    srf::put_spi_rows(out, query.execute({}, true));
+    uint64 rows = query.execute({}, true);
+    int declared = out.columns();
+    for (uint64 i = 0; i < rows; ++i)
+        pg_call([&] {
+            Datum values[7];
+            bool nulls[7];
+            for (int c = 0; c < declared && c < 7; ++c)
+                values[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+            out.put_values(values, nulls);
+        });
     return (Datum)0;
 }
 
@@ -196,13 +204,24 @@ TENANCY_FUNCTION(tenancy_database_claim)
 TENANCY_FUNCTION(tenancy_apply_migrations)
 {
     int64_t tenant = args::required_int64(fcinfo, 0, "tenant");
-    std::string registry = uuid_arg(fcinfo, 1, "registry");
+    std::string registry = args::required_uuid(fcinfo, 1, "registry");
     if (args::is_null(fcinfo, 2))
         throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "migrations must not be NULL", {}, "Pass '[]' for none.");
     Datum json = PG_GETARG_DATUM(2);
     spi::Connection spi;
     std::vector<migrations::Migration> given = parse_migrations(json);
-    tenant_database::require_claim(tenant, registry, true);
+    tenant_database::Claim claim = tenant_database::require_claim(tenant, registry, true);
+    if (claim.move_state)
+        throw Error(*claim.move_state == "moved" ? errcode::kCopyFrozen : errcode::kTenantMoving,
+                    "database \"" + tenant_database::current_database_name() + "\" of tenant " + std::to_string(tenant) +
+                        (*claim.move_state == "moved"    ? " was moved away by move "
+                         : *claim.move_state == "incoming" ? " is the target of unfinished move "
+                                                           : " is being moved by move ") +
+                        std::to_string(claim.move_id.value_or(0)) + "; its migrations are not applied here",
+                    "A move copies the tenant's schema once; migrations wait until it ends.",
+                    *claim.move_state == "moved" ? "Read the tenant's location again: it lives elsewhere now."
+                                                 : "Finish the move (tenancyctl tenant move " + std::to_string(tenant) +
+                                                       " --resume) or roll it back (--abort), then migrate.");
     int64_t version = migrations::apply(tenant, placement::schema_name_for(tenant), given);
     PG_RETURN_INT64(version);
 }

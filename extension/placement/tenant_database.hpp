@@ -13,6 +13,10 @@ struct Claim {
     int64_t tenant = 0;
     std::string registry;
     std::string slug;
+    // A move of the tenant (docs/placement.md, "Moving a tenant"): moving,
+    // frozen or moved for the source copy, incoming for the target.
+    std::optional<std::string> move_state;
+    std::optional<int64_t> move_id;
 };
 
 // This database's claim, row-locked when `lock` is true; none if unclaimed.

@@ -31,5 +31,14 @@ inline constexpr int kPlacementStepRefused = MAKE_SQLSTATE('T', 'N', '0', '1', '
 inline constexpr int kChangesNotEnabled = MAKE_SQLSTATE('T', 'N', '0', '4', '0');
 inline constexpr int kMalformedChangeEvent = MAKE_SQLSTATE('T', 'N', '0', '4', '1');
 inline constexpr int kColumnCannotBeEmpty = MAKE_SQLSTATE('T', 'N', '0', '4', '2');
+// Moving tenants between servers (TN020-TN029).
+inline constexpr int kTenantMoving = MAKE_SQLSTATE('T', 'N', '0', '2', '0');
+inline constexpr int kCopyFrozen = MAKE_SQLSTATE('T', 'N', '0', '2', '1');
+inline constexpr int kNotMovable = MAKE_SQLSTATE('T', 'N', '0', '2', '2');
+inline constexpr int kServerNotReadyForMove = MAKE_SQLSTATE('T', 'N', '0', '2', '3');
+inline constexpr int kMoveTargetOccupied = MAKE_SQLSTATE('T', 'N', '0', '2', '4');
+inline constexpr int kMoveVerificationFailed = MAKE_SQLSTATE('T', 'N', '0', '2', '5');
+inline constexpr int kMoveStepRefused = MAKE_SQLSTATE('T', 'N', '0', '2', '6');
+inline constexpr int kMoveTimedOut = MAKE_SQLSTATE('T', 'N', '0', '2', '7');
 
 } // namespace tenancy::errcode

@@ -285,6 +285,14 @@ std::string required_text(FunctionCallInfo fcinfo, int n, const char *name)
     return *value;
 }
 
+std::string required_uuid(FunctionCallInfo fcinfo, int n, const char *name)
+{
+    if (PG_ARGISNULL(n))
+        throw_null(name);
+    Datum value = PG_GETARG_DATUM(n);
+    return pg_call([&] { return std::string(DatumGetCString(DirectFunctionCall1(uuid_out, value))); });
+}
+
 std::vector<int64_t> required_int8_array(FunctionCallInfo fcinfo, int n, const char *name)
 {
     if (PG_ARGISNULL(n))
@@ -329,6 +337,8 @@ void Materialized::put_values(Datum *values, bool *nulls)
 {
     pg_call([&] { tuplestore_putvalues(rsinfo_->setResult, rsinfo_->setDesc, values, nulls); });
 }
+
+int Materialized::columns() const { return rsinfo_->setDesc->natts; }
 
 void put_spi_rows(Materialized &out, uint64 rows)
 {

@@ -108,6 +108,8 @@ int32_t required_int32(FunctionCallInfo fcinfo, int n, const char *name);
 bool required_bool(FunctionCallInfo fcinfo, int n, const char *name);
 std::optional<std::string> optional_text(FunctionCallInfo fcinfo, int n);
 std::string required_text(FunctionCallInfo fcinfo, int n, const char *name);
+// A uuid argument as text (its canonical form); NULL is 22023.
+std::string required_uuid(FunctionCallInfo fcinfo, int n, const char *name);
 // A bigint[] argument: NULL, a NULL element or more than one dimension is
 // 22023 naming the parameter (and the element's position).
 std::vector<int64_t> required_int8_array(FunctionCallInfo fcinfo, int n, const char *name);
@@ -125,6 +127,9 @@ public:
     // Appends a row; its columns must match the function's declared result.
     void put_tuple(HeapTuple tuple);
     void put_values(Datum *values, bool *nulls);
+    // The number of columns the caller declared (an older install script
+    // may declare fewer than the current C function can return).
+    int columns() const;
 
 private:
     ReturnSetInfo *rsinfo_;

@@ -147,8 +147,19 @@ CREATE TABLE tenancy.database_claim (
     slug       text NOT NULL,
     claimed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     singleton  boolean NOT NULL DEFAULT true,
+    -- A move of the tenant to another server (docs/placement.md, "Moving a
+    -- tenant"): the source copy is 'moving' (migrations wait), then 'frozen'
+    -- (writes refused for the cutover), then 'moved' (kept read-only); the
+    -- target copy is 'incoming' until the move has finished.  NULL: none.
+    move_state    text,
+    move_id       bigint,
+    moved_to      text,
+    move_state_at timestamptz,
     CONSTRAINT database_claim_pkey PRIMARY KEY (singleton),
-    CONSTRAINT database_claim_singleton CHECK (singleton)
+    CONSTRAINT database_claim_singleton CHECK (singleton),
+    CONSTRAINT database_claim_move_state_valid
+        CHECK (move_state OPERATOR(pg_catalog.=) ANY (ARRAY['moving', 'frozen', 'moved', 'incoming'])),
+    CONSTRAINT database_claim_move_shape CHECK ((move_state IS NULL) OPERATOR(pg_catalog.=) (move_id IS NULL))
 );
 COMMENT ON TABLE tenancy.database_claim IS 'In a tenant database: which tenant of which registry it belongs to';
 
@@ -317,11 +328,13 @@ COMMENT ON FUNCTION tenancy.claim_database(bigint, uuid, text)
     IS 'Records that this database belongs to a tenant of a registry; true if claimed now, false if it already was';
 
 CREATE FUNCTION tenancy.database_claim()
-RETURNS TABLE (tenant bigint, registry uuid, slug text, claimed_at timestamptz)
+RETURNS TABLE (tenant bigint, registry uuid, slug text, claimed_at timestamptz,
+               move_state text, move_id bigint, moved_to text)
 LANGUAGE C STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tenancy_database_claim';
-COMMENT ON FUNCTION tenancy.database_claim() IS 'The tenant and registry this database belongs to; no row if unclaimed';
+COMMENT ON FUNCTION tenancy.database_claim()
+    IS 'The tenant and registry this database belongs to, and the state of a move of it; no row if unclaimed';
 
 CREATE FUNCTION tenancy.apply_migrations(tenant bigint, registry uuid, migrations jsonb)
 RETURNS bigint

@@ -1,5 +1,5 @@
 -- Hostile inputs for the functions of placement, tenant binding,
--- partitioned protection, the isolation audit and change landing: NULLs, huge and negative values, wrong
+-- partitioned protection, the isolation audit, change landing and moves: NULLs, huge and negative values, wrong
 -- types, text meant to break SQL, calls from a role without rights, and a
 -- hostile search_path.  Every call ends in its documented SQLSTATE (never
 -- XX000, never a crash) or, under the hostile search_path, in the right
@@ -84,7 +84,16 @@ INSERT INTO hostile (call, sqlstate, why) VALUES
     ($$SELECT * FROM tenancy.apply_changes(0::oid::regclass, '[]')$$, '42P01', 'apply_changes: relation OID 0'),
     ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{}')$$, '22023', 'enable_changes: no key columns'),
     ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{"; DROP TABLE x; --"}')$$, '42703', 'enable_changes: SQL as a key column'),
-    ($$SELECT * FROM tenancy.placeholders(NULL)$$, '22023', 'placeholders: NULL age');
+    ($$SELECT * FROM tenancy.placeholders(NULL)$$, '22023', 'placeholders: NULL age'),
+    ($$SELECT tenancy.begin_move(NULL, 's', false)$$, '22023', 'begin_move: NULL tenant'),
+    ($$SELECT tenancy.begin_move(9223372036854775807, 's', false)$$, 'TN001', 'begin_move: largest bigint'),
+    ($$SELECT tenancy.begin_move(1, NULL, false)$$, '22023', 'begin_move: NULL server'),
+    ($$SELECT tenancy.record_move_step(9223372036854775807, 'copied')$$, '22023', 'record_move_step: an unknown step'),
+    ($$SELECT tenancy.switch_placement(-1, 1, '[]')$$, 'TN026', 'switch_placement: no such move'),
+    ($$SELECT tenancy.abort_move(NULL)$$, '22023', 'abort_move: NULL'),
+    ($$SELECT tenancy.freeze_for_move(1, 'not-a-uuid', 1)$$, '22P02', 'freeze_for_move: not a uuid'),
+    ($$SELECT * FROM tenancy.table_checksums(NULL)$$, '22023', 'table_checksums: NULL schema'),
+    ($$SELECT tenancy.move_guard()$$, '39P01', 'move_guard called directly');
 
 -- Every function changed or added here that a role without grants must not run.
 CREATE TEMP TABLE forbidden (n serial, call text);
@@ -117,6 +126,13 @@ INSERT INTO forbidden (call) VALUES
     ($$SELECT tenancy.database_dropped(1)$$),
     ($$SELECT tenancy.purge_tenant(1)$$),
     ($$SELECT * FROM tenancy.servers$$),
+    ($$SELECT tenancy.begin_move(1, 's', false)$$),
+    ($$SELECT * FROM tenancy.tenant_moves(1)$$),
+    ($$SELECT tenancy.abort_move(1)$$),
+    ($$SELECT tenancy.freeze_for_move(1, gen_random_uuid(), 1)$$),
+    ($$SELECT tenancy.claim_moved_database(1, gen_random_uuid(), 'x', 1, '[]')$$),
+    ($$SELECT * FROM tenancy.table_checksums('public')$$),
+    ($$SELECT * FROM tenancy.moves$$),
     ($$SELECT tenancy.enable_changes('tap_hostile_misused', '{n}')$$),
     ($$SELECT tenancy.disable_changes('tap_hostile_misused')$$),
     ($$SELECT * FROM tenancy.apply_changes('tap_hostile_misused', '[]')$$),

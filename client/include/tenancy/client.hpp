@@ -237,6 +237,19 @@ public:
     std::vector<Placeholder> placeholders(std::chrono::seconds older_than = std::chrono::seconds(0),
                                           const std::optional<std::string>& table = std::nullopt);
     // ---- end of change landing ----
+    // ---- Moving tenants (client/src/move.cpp, docs/placement.md) ----
+    // The registry's steps of a move; the move itself is
+    // tenancy::orchestration::Mover.  TenantMoving, NotMovable,
+    // NoServerAvailable, MoveStepRefused, PlacementStepRefused.
+    TenantMove begin_move(TenantId tenant, const std::string& target_server, bool drop_source);
+    std::vector<TenantMove> tenant_moves(TenantId tenant);  // newest first
+    void record_move_step(std::int64_t move, const std::string& step,
+                          const std::optional<std::string>& error = std::nullopt);
+    bool lock_move(std::int64_t move);  // false: another session runs it
+    std::int64_t switch_placement(std::int64_t move, double write_pause_ms, const std::string& verification_json);
+    void finish_move(std::int64_t move, bool source_dropped);
+    void abort_move(std::int64_t move);
+    // ---- end of moving tenants ----
 
     // For statements this class does not wrap and for Pipeline.
     Connection& connection() noexcept { return conn_; }

@@ -74,6 +74,15 @@ TENANCY_DEFINE_ERROR(ProtectedThroughParent, TenancyError); // TN051
 TENANCY_DEFINE_ERROR(ChangesNotEnabled, TenancyError);     // TN040
 TENANCY_DEFINE_ERROR(MalformedChangeEvent, TenancyError);  // TN041 (a refused event's code)
 TENANCY_DEFINE_ERROR(ColumnCannotBeEmpty, TenancyError);   // TN042
+// Moving tenants between servers (docs/placement.md, "Moving a tenant").
+TENANCY_DEFINE_ERROR(TenantMoving, TenancyError);      // TN020: a move is unfinished or cutting over: wait, retry
+TENANCY_DEFINE_ERROR(CopyFrozen, TenancyError);        // TN021: a write to a frozen or moved copy: re-route, retry
+TENANCY_DEFINE_ERROR(NotMovable, TenancyError);        // TN022: a table without key, an unlogged table, a shared tenant
+TENANCY_DEFINE_ERROR(ServerNotReadyForMove, TenancyError); // TN023: wal_level, slots, roles, tools, extension version
+TENANCY_DEFINE_ERROR(MoveTargetOccupied, TenancyError); // TN024: the target holds a database of that name
+TENANCY_DEFINE_ERROR(MoveVerificationFailed, TenancyError); // TN025: counts or checksums differ: no switch
+TENANCY_DEFINE_ERROR(MoveStepRefused, TenancyError);   // TN026: no such move, or not in a state for the step
+TENANCY_DEFINE_ERROR(MoveTimedOut, TenancyError);      // TN027: copy or catch-up took too long: no switch
 
 #undef TENANCY_DEFINE_ERROR
 

@@ -97,4 +97,34 @@ struct PurgeTarget {
     std::optional<std::string> registry;
 };
 
+// One move of a tenant to another server: a row of tenancy.begin_move or
+// tenancy.tenant_moves (docs/placement.md, "Moving a tenant").
+struct TenantMove {
+    std::int64_t move = 0;
+    TenantId tenant = 0;
+    std::string slug;
+    Isolation source_isolation = Isolation::Database;  // Schema: the registry database's schema
+    std::optional<std::string> source_server;
+    std::optional<std::string> source_conninfo;  // the server's, "" for the registry's own
+    std::optional<std::string> source_database;
+    std::string schema;
+    std::string target_server;
+    std::string target_conninfo;
+    std::string target_database;
+    std::int64_t from_epoch = 0;
+    bool drop_source = false;
+    std::string state;  // running, switched, done, aborted
+    std::string step;
+    std::optional<std::string> error;
+    std::optional<double> write_pause_ms;
+    bool source_dropped = false;
+    std::string registry;
+    std::string started_at;
+    std::string step_changed_at;
+    std::optional<std::string> finished_at;
+    bool mover_running = false;  // a client holds the move's session lock
+
+    bool unfinished() const noexcept { return state == "running" || state == "switched"; }
+};
+
 }  // namespace tenancy

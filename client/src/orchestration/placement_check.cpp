@@ -117,6 +117,23 @@ void check_orphan_databases(const Context& ctx, const std::vector<TenantLocation
     for (const TenantLocation& l : placed)
         if (l.isolation == Isolation::Database && l.database)
             expected[ctx.view.conninfo_of(*l.server)].insert(*l.database);
+    // The databases of moves: both copies of an unfinished one (reported as
+    // move_unfinished by tenancy.check), the source a finished one kept.
+    const Result moves = ctx.registry.call([](Client& c) {
+        return c.connection().exec(
+            "SELECT source_server, source_database, target_server, target_database, state"
+            "  FROM tenancy.moves"
+            " WHERE state IN ('running', 'switched') OR (state = 'done' AND NOT source_dropped)");
+    });
+    auto expect = [&](const std::optional<std::string>& server, const std::optional<std::string>& database) {
+        if (server && database && ctx.view.server_conninfo.count(*server))
+            expected[ctx.view.conninfo_of(*server)].insert(*database);
+    };
+    for (int row = 0; row < moves.rows(); ++row) {
+        expect(moves.optional_text(row, "source_server"), moves.optional_text(row, "source_database"));
+        if (moves.text(row, "state") != "done")
+            expect(moves.optional_text(row, "target_server"), moves.optional_text(row, "target_database"));
+    }
     std::set<std::string> conninfos;
     for (const auto& [name, conninfo] : ctx.view.server_conninfo)
         conninfos.insert(conninfo);

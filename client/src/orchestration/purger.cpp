@@ -4,6 +4,7 @@
 #include "tenancy/client.hpp"
 #include "tenancy/orchestration/crash_points.hpp"
 #include "tenancy/orchestration/endpoints.hpp"
+#include "tenancy/orchestration/mover.hpp"
 #include "tenant_database.hpp"
 
 namespace tenancy::orchestration {
@@ -59,6 +60,12 @@ std::string Purger::purge(TenantId tenant) {
         }
         crash_point("purge.after_database_dropped");
     }
+    // Databases that finished moves kept are the tenant's data too (a kept
+    // schema is in the registry database: purge_tenant drops it).
+    for (const TenantMove& m : registry.tenant_moves(tenant))
+        if (m.state == "done" && !m.source_dropped && m.source_isolation == Isolation::Database)
+            Mover(registry_).drop_kept_source(tenant, MoveOptions{}, m.move);
+    crash_point("purge.after_drop_kept_copies");
     std::string record = registry.purge_tenant(tenant);
     crash_point("purge.after_purge");
     return record;

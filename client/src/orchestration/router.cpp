@@ -1,10 +1,12 @@
 #include "tenancy/orchestration/router.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <condition_variable>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "provision_steps.hpp"
 #include "tenancy/client.hpp"
@@ -24,6 +26,32 @@ struct Target {
 };
 
 constexpr const char* kRegistryServer = "(registry)";
+
+// A pooled connection's notices go to stderr as libpq's would, except the
+// server's FATAL parting message of a session it ended (a move's cutover
+// ends the sessions of the tenant's old database): the next use of the
+// connection reports that as a ConnectionError anyway.
+void quiet_parting_messages(Connection& c) {
+    PQsetNoticeReceiver(
+        c.get(),
+        [](void*, const PGresult* notice) {
+            const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+            if (severity && std::string(severity) == "FATAL")
+                return;
+            std::fputs(PQresultErrorMessage(notice), stderr);
+        },
+        nullptr);
+}
+
+// A tenant database whose claim says it is frozen for a move's cutover, or
+// moved away: the tenant's location must be read again (and, while the
+// registry still points there, waited for).
+struct CopyNotWritable {
+    std::string state;
+};
+
+// How often acquire reads a frozen tenant's location again.
+constexpr std::chrono::milliseconds kMovePoll{10};
 
 Target target_for(const TenantLocation& l, const Endpoints& endpoints) {
     Target t;
@@ -90,11 +118,23 @@ struct Router::Pool {
         per = std::max(per, open_on(server));
     }
 
+    // Whether the server has ended an idle connection: reads what it sent.
+    static bool ended(const Pooled& c) {
+        if (!c.connection)
+            return false;
+        PGconn* conn = c.connection->get();
+        return PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK;
+    }
+
     // An idle connection to the target's database, a new one, or a wait.
     Pooled* take(const Target& t) {
         std::unique_lock<std::mutex> lock(mutex);
         const Clock::time_point deadline = Clock::now() + options.acquire_timeout;
         for (;;) {
+            // An idle connection the server has ended (a move's cutover ends
+            // every session of the tenant's old database) is dropped here
+            // rather than lent: reading what the server sent shows it.
+            connections.remove_if([&](const Pooled& c) { return !c.in_use && c.key == t.options.conninfo && ended(c); });
             Pooled* reusable = nullptr;
             for (Pooled& c : connections) {
                 if (c.in_use || !c.connection || c.key != t.options.conninfo)
@@ -116,6 +156,7 @@ struct Router::Pool {
                 lock.unlock();
                 try {
                     reserved.connection = std::make_unique<Connection>(t.options);
+                    quiet_parting_messages(*reserved.connection);
                 } catch (...) {
                     lock.lock();
                     erase(&reserved);
@@ -145,10 +186,14 @@ struct Router::Pool {
         }
     }
 
-    void give_back(Pooled* p, bool discard) {
-        const bool unusable = discard || !p->connection || PQstatus(p->connection->get()) != CONNECTION_OK ||
-                              PQtransactionStatus(p->connection->get()) != PQTRANS_IDLE;
+    void give_back(Pooled* p, bool discard, TenantId tenant = 0) {
+        const bool broken = !p->connection || PQstatus(p->connection->get()) != CONNECTION_OK;
+        const bool unusable = discard || broken || PQtransactionStatus(p->connection->get()) != PQTRANS_IDLE;
         std::lock_guard<std::mutex> lock(mutex);
+        // A connection ended under a lease (a move's cutover ends the
+        // sessions of the tenant's database): read the location again.
+        if (broken && tenant != 0)
+            locations.erase(tenant);
         if (unusable) {
             erase(p);
         } else {
@@ -166,15 +211,20 @@ struct Router::Pool {
         // connection and tenant, so even a registry that sends two tenants
         // to one database is caught on reuse.
         if (t.database_tenant && p.verified != l.tenant) {
-            const Result claim = c.exec(
-                "SELECT tenant, registry::text AS registry FROM tenancy.database_claim()");
+            // Every column: an extension older than 0.9.0 has no move_state.
+            const Result claim = c.exec("SELECT *, registry::text AS registry_id FROM tenancy.database_claim()");
             if (claim.rows() != 1 || claim.int64(0, "tenant") != l.tenant ||
-                claim.optional_text(0, "registry") != l.registry)
+                claim.optional_text(0, "registry_id") != l.registry)
                 raise_error(ErrorInfo{"TN014",
                                       "database " + l.database.value_or("") + " is not tenant " +
                                           std::to_string(l.tenant) + "'s",
                                       "Its claim names another tenant or registry, or none.",
                                       "Run tenancyctl check to see what the registry and the database say."});
+            if (PQfnumber(claim.get(), "move_state") >= 0) {
+                const std::optional<std::string> move_state = claim.optional_text(0, "move_state");
+                if (move_state == "frozen" || move_state == "moved")
+                    throw CopyNotWritable{*move_state};
+            }
             p.verified = l.tenant;
         }
         if (p.session == t.session)
@@ -207,7 +257,7 @@ Router::Lease::Lease(Lease&& other) noexcept
 
 Router::Lease::~Lease() {
     if (pool_ && pooled_)
-        pool_->give_back(pooled_, discard_);
+        pool_->give_back(pooled_, discard_, location_.tenant);
 }
 
 Connection& Router::Lease::connection() { return *pooled_->connection; }
@@ -243,7 +293,39 @@ TenantLocation Router::locate(TenantId tenant) {
 }
 
 Router::Lease Router::acquire(TenantId tenant) {
-    TenantLocation location = locate(tenant);
+    // A tenant whose move is cutting over is waited for: its database is
+    // frozen until the registry switches it to the target (a new epoch).
+    const Clock::time_point deadline = Clock::now() + pool_->options.acquire_timeout;
+    for (;;) {
+        TenantLocation location = locate(tenant);
+        check_routable(location);
+        const Target target = target_for(location, pool_->endpoints);
+        Pooled* pooled = pool_->take(target);
+        try {
+            pool_->prepare(*pooled, location, target);
+        } catch (const CopyNotWritable& frozen) {
+            pool_->give_back(pooled, /*discard=*/true);
+            invalidate(tenant);
+            if (Clock::now() >= deadline)
+                raise_error(ErrorInfo{"TN020",
+                                      "tenant " + std::to_string(tenant) + " is being moved: its database is " +
+                                          frozen.state + " and the registry has not switched it within " +
+                                          std::to_string(pool_->options.acquire_timeout.count()) + " ms",
+                                      "Writes pause while a move cuts over; a move stopped during its cutover "
+                                      "leaves them paused until it is resumed or rolled back.",
+                                      "Retry; if it lasts, see tenancyctl check (move_unfinished)."});
+            std::this_thread::sleep_for(kMovePoll);
+            continue;
+        } catch (...) {
+            pool_->give_back(pooled, /*discard=*/true);
+            throw;
+        }
+        return Lease(pool_.get(), pooled, std::move(location));
+    }
+}
+
+void Router::check_routable(const TenantLocation& location) {
+    const TenantId tenant = location.tenant;
     if (location.status != TenantStatus::Active)
         raise_error(ErrorInfo{"TN002",
                               "tenant " + std::to_string(tenant) + " is " + std::string(to_string(location.status)) +
@@ -254,15 +336,6 @@ Router::Lease Router::acquire(TenantId tenant) {
                               "tenant " + std::to_string(tenant) + " is not ready (placement state " + location.state +
                                   ")",
                               "", location.state == "provisioning" ? "Run tenancyctl provision." : ""});
-    const Target target = target_for(location, pool_->endpoints);
-    Pooled* pooled = pool_->take(target);
-    try {
-        pool_->prepare(*pooled, location, target);
-    } catch (...) {
-        pool_->give_back(pooled, /*discard=*/true);
-        throw;
-    }
-    return Lease(pool_.get(), pooled, std::move(location));
 }
 
 void Router::invalidate(TenantId tenant) {

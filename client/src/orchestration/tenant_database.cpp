@@ -23,10 +23,16 @@ std::optional<Claim> claim_of(Connection& db) {
         db.exec("SELECT count(*) AS n FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'tenancy'");
     if (installed.int64(0, "n") == 0)
         return std::nullopt;
-    const Result r = db.exec("SELECT tenant, registry::text AS registry FROM tenancy.database_claim()");
+    // Every column: an extension older than 0.9.0 has no move_state.
+    const Result r = db.exec("SELECT c.*, c.registry::text AS registry_text FROM tenancy.database_claim() c");
     if (r.rows() == 0)
         return std::nullopt;
-    return Claim{r.int64(0, "tenant"), r.text(0, "registry")};
+    Claim claim{r.int64(0, "tenant"), r.text(0, "registry_text"), std::nullopt, std::nullopt};
+    if (PQfnumber(r.get(), "move_state") >= 0) {
+        claim.move_state = r.optional_text(0, "move_state");
+        claim.move_id = r.optional_int64(0, "move_id");
+    }
+    return claim;
 }
 
 bool claim(Connection& db, TenantId tenant, const std::string& registry, const std::string& slug) {

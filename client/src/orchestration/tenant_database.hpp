@@ -16,6 +16,10 @@ namespace tenancy::orchestration::tenant_database {
 struct Claim {
     TenantId tenant = 0;
     std::string registry;
+    // A move of the tenant: moving, frozen or moved (its source copy),
+    // incoming (its target); none for an extension older than 0.9.0.
+    std::optional<std::string> move_state;
+    std::optional<std::int64_t> move_id;
 };
 
 // CREATE EXTENSION IF NOT EXISTS tenancy, tolerating a concurrent creator.

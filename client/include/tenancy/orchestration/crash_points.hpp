@@ -24,7 +24,24 @@ inline constexpr std::string_view kMigrateSteps[] = {
 };
 // Purging a database tenant (Purger).
 inline constexpr std::string_view kPurgeSteps[] = {
-    "purge.after_begin", "purge.after_drop_database", "purge.after_database_dropped", "purge.after_purge",
+    "purge.after_begin", "purge.after_drop_database", "purge.after_database_dropped",
+    "purge.after_drop_kept_copies", "purge.after_purge",
+};
+
+// Moving a tenant (Mover::move and resume), in order.
+inline constexpr std::string_view kMoveSteps[] = {
+    "move.after_begin",        "move.after_prepare_source", "move.after_create_database",
+    "move.after_claim_target", "move.after_copy_schema",    "move.after_publication",
+    "move.after_slot",         "move.after_subscription",   "move.after_sync",
+    "move.after_freeze",       "move.after_catch_up",       "move.after_sequences",
+    "move.after_verify",       "move.after_switch",         "move.after_mark_moved",
+    "move.after_finish_target", "move.after_drop_replication", "move.after_drop_source",
+    "move.after_finish",
+};
+// Rolling a move back (Mover::abort), in order.
+inline constexpr std::string_view kMoveAbortSteps[] = {
+    "move_abort.after_unfreeze", "move_abort.after_drop_replication", "move_abort.after_drop_target",
+    "move_abort.after_record",
 };
 
 // Kills the process if TENANCY_CRASH_AT names this step (and occurrence).

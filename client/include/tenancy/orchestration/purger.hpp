@@ -7,7 +7,9 @@
 //  2. DROP DATABASE on its server (WITH (FORCE): sessions are ended), only
 //     after reading the database's claim: a database that belongs to another
 //     tenant or registry, or holds other relations, is never dropped;
-//  3. tenancy.database_dropped, then tenancy.purge_tenant.
+//  3. tenancy.database_dropped;
+//  4. the copies that finished moves of the tenant kept are dropped too
+//     (Mover::drop_kept_source), then tenancy.purge_tenant.
 // Each step may be repeated, so a purge killed anywhere is finished by
 // running it again; purging a tenant already purged returns its record.
 #pragma once

@@ -16,7 +16,16 @@
 // A tenant's location is cached for location_ttl; when it is read again with
 // a new placement epoch (the tenant moved), connections to the old place are
 // closed.  A tenant that is not ready (TenantNotReady, TN010) or not active
-// (TenantNotActive, TN002) is never handed out.  Thread-safe.
+// (TenantNotActive, TN002) is never handed out.
+//
+// Moves (docs/placement.md, "Moving a tenant"): a database found frozen for
+// a move's cutover is waited for, reading the location again every 10 ms
+// until the registry switches the tenant to its target (TenantMoving, TN020,
+// after acquire_timeout); one found moved away sends acquire to the new
+// location at once.  A connection that broke under a lease (the cutover ends
+// the sessions of the tenant's old database) makes the next acquire read the
+// location again.  A write refused with CopyFrozen (TN021) by a schema
+// tenant's frozen copy: call invalidate() and retry.  Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -89,6 +98,8 @@ public:
 
 private:
     TenantLocation locate(TenantId tenant);
+    // TenantNotActive or TenantNotReady unless the location may be used.
+    static void check_routable(const TenantLocation& location);
 
     std::unique_ptr<Pool> pool_;
 };
