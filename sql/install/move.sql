@@ -74,6 +74,9 @@ CREATE TABLE tenancy.move_fence (
     CONSTRAINT move_fence_pkey PRIMARY KEY (move_id)
 );
 COMMENT ON TABLE tenancy.move_fence IS 'Cutover fences of tenant moves (transient)';
+-- Marked like every table of the extension, so a dump taken during a cutover
+-- restores the fence with the move it belongs to.
+SELECT pg_catalog.pg_extension_config_dump('tenancy.move_fence', '');
 
 -- begin_move and tenant_moves describe a move with the same columns: where it
 -- comes from and goes to (with the servers' conninfos), its state and step.
