@@ -2,6 +2,7 @@
 // changes_write.hpp).
 #include "changes/changes_write.hpp"
 
+#include "shared/plan_cache.hpp"
 #include "shared/spi.hpp"
 
 extern "C" {
@@ -17,70 +18,39 @@ extern "C" {
 }
 
 #include <string>
-#include <unordered_map>
 
 namespace tenancy::changes {
 
 namespace {
 
-// Saved plans by statement text (which names the table, its columns and
-// operators as they are now) and parameter types.  Dropped whole when it
-// reaches kMaxPlans: entries for old texts are then merely gone.
-class PlanCache {
-public:
-    SPIPlanPtr get(const std::string &sql, const std::vector<Oid> &types)
-    {
-        std::string key = sql;
-        for (Oid type : types)
-            key += ',' + std::to_string(type);
-        auto found = plans_.find(key);
-        if (found != plans_.end())
-            return found->second;
-        if (plans_.size() >= kMaxPlans)
-            clear();
-        // A generic plan: these statements have one good plan whatever the
-        // batch, an index lookup per unnested key, and re-planning for each
-        // call's arrays cost a fifth of a small call.  It is built here,
-        // with sequential scans, hash and merge joins off, because a table
-        // that is still empty (the first call) would otherwise get a hash
-        // join over a sequential scan and keep it as it grows.  When
-        // PostgreSQL re-plans it later (after DDL, or new statistics) it
-        // does so with the session's settings and the table's statistics.
-        SPIPlanPtr plan = pg_call([&] {
-            SPIPlanPtr p = SPI_prepare_cursor(sql.c_str(), static_cast<int>(types.size()),
-                                              const_cast<Oid *>(types.data()), CURSOR_OPT_GENERIC_PLAN);
-            if (p == nullptr)
-                elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.c_str(), SPI_result_code_string(SPI_result));
-            SPI_keepplan(p);
-            int nest_level = NewGUCNestLevel();
-            for (const char *setting : {"enable_seqscan", "enable_hashjoin", "enable_mergejoin"})
-                (void)set_config_option(setting, "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-            CachedPlan *built = SPI_plan_get_cached_plan(p);
-            if (built != nullptr)
-                ReleaseCachedPlan(built, CurrentResourceOwner);
-            AtEOXact_GUC(true, nest_level);
-            return p;
-        });
-        plans_.emplace(std::move(key), plan);
-        return plan;
-    }
+// Saved plans by statement text and parameter types (shared/plan_cache.hpp).
+spi::PlanCache plans(128);
 
-private:
-    static constexpr size_t kMaxPlans = 128;
-
-    void clear()
-    {
-        for (auto &entry : plans_) {
-            SPIPlanPtr plan = entry.second;
-            pg_call([&] { SPI_freeplan(plan); });
-        }
-        plans_.clear();
-    }
-
-    std::unordered_map<std::string, SPIPlanPtr> plans_;
-};
-
-PlanCache plans;
+// A generic plan: these statements have one good plan whatever the batch, an
+// index lookup per unnested key, and re-planning for each call's arrays cost
+// a fifth of a small call.  It is built here, with sequential scans, hash and
+// merge joins off, because a table that is still empty (the first call) would
+// otherwise get a hash join over a sequential scan and keep it as it grows.
+// When PostgreSQL re-plans it later (after DDL, or new statistics) it does so
+// with the session's settings and the table's statistics.
+SPIPlanPtr prepare_generic(const std::string &sql, const std::vector<Oid> &types)
+{
+    return pg_call([&] {
+        SPIPlanPtr p = SPI_prepare_cursor(sql.c_str(), static_cast<int>(types.size()),
+                                          const_cast<Oid *>(types.data()), CURSOR_OPT_GENERIC_PLAN);
+        if (p == nullptr)
+            elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.c_str(), SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        int nest_level = NewGUCNestLevel();
+        for (const char *setting : {"enable_seqscan", "enable_hashjoin", "enable_mergejoin"})
+            (void)set_config_option(setting, "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        CachedPlan *built = SPI_plan_get_cached_plan(p);
+        if (built != nullptr)
+            ReleaseCachedPlan(built, CurrentResourceOwner);
+        AtEOXact_GUC(true, nest_level);
+        return p;
+    });
+}
 
 // The parameters of one statement: arrays, one per unnested column.
 class ArrayParams {
@@ -138,7 +108,7 @@ public:
     // Runs `sql` with these parameters; returns the rows processed.
     uint64 run(const std::string &sql)
     {
-        SPIPlanPtr plan = plans.get(sql, types_);
+        SPIPlanPtr plan = plans.get(sql, types_, [&] { return prepare_generic(sql, types_); });
         int rc = pg_call([&] { return SPI_execute_plan(plan, values_.data(), nulls_.c_str(), false, 0); });
         if (rc < 0)
             throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI failed: ") + SPI_result_code_string(rc), sql);

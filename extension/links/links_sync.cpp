@@ -23,6 +23,7 @@
 // privileges and row-level security policies.
 #include "links/links_catalog.hpp"
 #include "links/links_values.hpp"
+#include "shared/plan_cache.hpp"
 #include "shared/spi.hpp"
 
 extern "C" {
@@ -35,7 +36,6 @@ extern "C" {
 }
 
 #include <string>
-#include <unordered_map>
 
 namespace tenancy::links {
 
@@ -82,50 +82,11 @@ std::string sync_statement(const std::string &table, const KeyColumn &owner, con
 }
 
 // Saved plans of the sync statement, one per statement text and parameter
-// types.  The text holds the current names of the table, its columns and the
-// equality operators, all read from the catalog on every call; so a renamed
-// or recreated table or column, or a changed type, gives a new key, never a
-// stale plan.  (For the same text PostgreSQL's plan cache re-plans by itself
-// after DDL.)  Entries whose text no longer occurs are merely unused: the
-// cache is dropped whole when it reaches kMaxPlans.
-class SyncPlanCache {
-public:
-    SPIPlanPtr get(const std::string &sql, Oid owner_type, Oid targets_type)
-    {
-        std::string key = sql + '\n' + std::to_string(owner_type) + ',' + std::to_string(targets_type);
-        auto found = plans_.find(key);
-        if (found != plans_.end())
-            return found->second;
-        if (plans_.size() >= kMaxPlans)
-            clear();
-        Oid types[2] = {owner_type, targets_type};
-        SPIPlanPtr plan = pg_call([&] {
-            SPIPlanPtr p = SPI_prepare(sql.c_str(), 2, types);
-            if (p == nullptr)
-                elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.c_str(), SPI_result_code_string(SPI_result));
-            SPI_keepplan(p);
-            return p;
-        });
-        plans_.emplace(std::move(key), plan);
-        return plan;
-    }
-
-private:
-    static constexpr size_t kMaxPlans = 64;
-
-    void clear()
-    {
-        for (auto &entry : plans_) {
-            SPIPlanPtr plan = entry.second;
-            pg_call([&] { SPI_freeplan(plan); });
-        }
-        plans_.clear();
-    }
-
-    std::unordered_map<std::string, SPIPlanPtr> plans_;
-};
-
-SyncPlanCache sync_plans;
+// types (shared/plan_cache.hpp).  The text holds the current names of the
+// table, its columns and the equality operators, all read from the catalog on
+// every call, so a renamed or recreated table or column, or a changed type,
+// gives a new key, never a stale plan.
+spi::PlanCache sync_plans(64);
 
 [[noreturn]] void throw_missing_unique_index(Oid relid, const KeyColumn &owner, const KeyColumn &target)
 {
@@ -196,7 +157,8 @@ TENANCY_FUNCTION(tenancy_sync_links)
     SyncCounts counts;
     {
         spi::Connection spi;
-        SPIPlanPtr plan = sync_plans.get(sql, owner.type, targets_type);
+        const std::vector<Oid> types{owner.type, targets_type};
+        SPIPlanPtr plan = sync_plans.get(sql, types, [&] { return spi::PlanCache::prepare_kept(sql, types); });
         pg_call([&] {
             DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(static_cast<int32>(relid)),
                                 Int32GetDatum(owner_hash));
