@@ -18,11 +18,6 @@ std::string required_env(const char* name) {
     return value;
 }
 
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + " signal " + std::to_string(r.signal) + "\nstdout:\n" + r.out +
-           "stderr:\n" + r.err;
-}
-
 TestRegistry::TestRegistry() {
     static std::mt19937_64 rng{std::random_device{}()};
     database_ = unique_slug("reg");

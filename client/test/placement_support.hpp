@@ -53,6 +53,5 @@ private:
 void stop_server3();
 void start_server3();
 
-std::string describe(const RunResult& r);
 
 }  // namespace tenancy::test

@@ -24,6 +24,11 @@ std::string unique_slug(std::string_view prefix) {
 
 Client connect() { return Client(std::string()); }
 
+std::string describe(const RunResult& r) {
+    return "exit " + std::to_string(r.exit_code) + (r.signal ? " (signal " + std::to_string(r.signal) + ")" : "") +
+           "\nstdout:\n" + r.out + "stderr:\n" + r.err;
+}
+
 TenantId make_tenant(Client& client, std::string_view prefix) {
     NewTenant t;
     t.slug = unique_slug(prefix);

@@ -35,6 +35,10 @@ struct RunResult {
 
 // Runs TENANCYCTL_PATH with `args` (no shell involved).  `env` entries set a
 // variable, or unset it when the value is std::nullopt; `input` is stdin.
+// Everything a failed expectation about a run needs: exit status, signal,
+// stdout and stderr.
+std::string describe(const RunResult& r);
+
 RunResult run_tenancyctl(const std::vector<std::string>& args,
                          const std::map<std::string, std::optional<std::string>>& env = {},
                          const std::string& input = {});

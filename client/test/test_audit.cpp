@@ -11,14 +11,11 @@ namespace tenancy {
 namespace {
 
 using nlohmann::json;
+using test::describe;
 using test::run_tenancyctl;
 using test::RunResult;
 
 constexpr int kHazards = 3;
-
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
-}
 
 TEST(Audit, ReportsAnUnprotectedTableUntilItsFixIsRun) {
     Client client = test::connect();

@@ -10,12 +10,9 @@ namespace tenancy {
 namespace {
 
 using nlohmann::json;
+using test::describe;
 using test::run_tenancyctl;
 using test::RunResult;
-
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
-}
 
 TEST(Partitions, ProtectCoversEveryPartitionAndUnprotectUndoesIt) {
     Client client = test::connect();

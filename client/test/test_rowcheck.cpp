@@ -14,14 +14,11 @@ namespace {
 
 using nlohmann::json;
 using test::make_tenant;
+using test::describe;
 using test::run_tenancyctl;
 using test::RunResult;
 
 constexpr int kProblemsLeft = 3;
-
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
-}
 
 class RowCheck : public ::testing::Test {
 protected:

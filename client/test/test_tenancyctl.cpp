@@ -12,16 +12,12 @@ namespace tenancy {
 namespace {
 
 using nlohmann::json;
+using test::describe;
 using test::run_tenancyctl;
 using test::RunResult;
 
 constexpr int kUsage = 2;
 constexpr int kError = 1;
-
-// Prints everything a failed expectation needs to be understood.
-std::string describe(const RunResult& r) {
-    return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
-}
 
 TenantId create(const std::string& slug, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"tenant", "create", slug, "--json"};
