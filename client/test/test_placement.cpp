@@ -369,6 +369,44 @@ TEST(Placement, RouterHandsOutReadyTenantsWithinItsBounds) {
                                {*i.database, *i.server, std::to_string(impostor)});
 }
 
+// A login role with USAGE on the schema and no grant: every placement
+// command is refused by the server (42501), and tenancyctl exits 1 with it.
+TEST(Placement, TenancyctlCommandsNeedTheirGrants) {
+    TestRegistry reg;
+    reg.add_base_migrations();
+    Client registry = reg.client();
+    const TenantId schema = reg.create_tenants("nogrant-s", 1, "schema").front();
+    registry.delete_tenant(schema);
+    const std::string role = "nogrant_" + test::unique_slug("r").substr(2);
+    Client admin = test::connect();
+    admin.connection().exec("CREATE ROLE " + role + " LOGIN");
+    registry.connection().exec("GRANT USAGE ON SCHEMA tenancy TO " + role);
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / test::unique_slug("nogrant");
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "V3__more.sql") << "SELECT 1;";
+
+    const std::vector<std::vector<std::string>> commands = {
+        {"server", "add", "sneaky", "host=elsewhere"},
+        {"server", "list"},
+        {"tenant", "create", test::unique_slug("sneaky"), "--isolation", "schema"},
+        {"tenant", "location", std::to_string(schema)},
+        {"migrations", "add", dir.string()},
+        {"migrations", "pending"},
+        {"migrate"},
+        {"provision"},
+        {"tenant", "purge", std::to_string(schema)},
+        {"check"},
+    };
+    for (const auto& command : commands) {
+        const RunResult r = run_tenancyctl(command, reg.env({{"PGUSER", role}}));
+        EXPECT_EQ(r.exit_code, 1) << command[0] << " " << command[1] << "\n" << describe(r);
+        EXPECT_NE(r.err.find("42501"), std::string::npos) << command[0] << " " << command[1] << "\n" << describe(r);
+    }
+    EXPECT_EQ(registry.tenant_location(schema).state, "ready") << "nothing was purged";
+    EXPECT_EQ(registry.migrations().size(), 2u) << "nothing was registered";
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Placement, PurgeOfEachIsolationMode) {
     TestRegistry reg;
     reg.add_base_migrations();
