@@ -503,7 +503,8 @@ BEGIN
                                CASE WHEN NOT p.rls_enabled THEN 'row-level security' END,
                                CASE WHEN NOT p.rls_forced THEN 'forced row-level security' END,
                                CASE WHEN NOT p.policy THEN 'policy' END,
-                               CASE WHEN NOT p.trigger THEN 'guard trigger' END], ', '))
+                               CASE WHEN NOT p.trigger THEN 'guard trigger' END,
+                               CASE WHEN NOT p.truncate_guard THEN 'TRUNCATE guard trigger' END], ', '))
                END, E'\n' ORDER BY c.relname) INTO problems
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace

@@ -149,6 +149,7 @@ SELECT * FROM check_test(
     true, 'is_isolated for a role granted ALL',
     'table tap_tt.orders is isolated between tenants for role tap_tt_all', '');
 SET ROLE tap_tt_owner;
+ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_truncate_guard;
 RESET ROLE;
 SELECT * FROM check_test(
     tenancy_tap.is_isolated('tap_tt.orders', 'tap_tt_all', '{"item": "book"}'),
@@ -294,13 +295,14 @@ SELECT * FROM check_test(
     'my tables are protected');
 SET ROLE tap_tt_owner;
 ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_tenant_guard;
+ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_truncate_guard;
 ALTER TABLE tap_tt.orders NO FORCE ROW LEVEL SECURITY;
 RESET ROLE;
 SELECT * FROM check_test(
     tenancy_tap.all_protected('tap_tt', ARRAY['notes', 'plans']::name[]),
     false, 'all_protected with a protected table that lost parts',
     'every table of schema tap_tt is protected',
-    'tap_tt.orders is protected but lacks: forced row-level security, guard trigger');
+    'tap_tt.orders is protected but lacks: forced row-level security, guard trigger, TRUNCATE guard trigger');
 SET ROLE tap_tt_owner;
 SELECT tenancy.protect('tap_tt.orders');
 RESET ROLE;
