@@ -25,8 +25,6 @@ namespace {
 
 bool own_ddl_running = false;
 
-spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
-
 Oid oid_at(uint64 row, int column) { return static_cast<Oid>(spi::get_int64(row, column).value_or(0)); }
 
 // A detached partition becomes protected on its own, or through the topmost
@@ -69,7 +67,7 @@ void settle_detached(const Pending &p)
         {OIDOID, OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    update.execute({oid_param(p.relid), oid_param(p.root)}, false);
+    update.execute({spi::oid_param(p.relid), spi::oid_param(p.root)}, false);
 }
 
 } // namespace
@@ -85,7 +83,7 @@ std::optional<Root> protected_root_of(Oid relid)
         {OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    if (query.execute({oid_param(relid)}, false) == 0)
+    if (query.execute({spi::oid_param(relid)}, false) == 0)
         return std::nullopt;
     return Root{oid_at(0, 1), spi::get_text(0, 2).value_or("")};
 }
@@ -98,7 +96,7 @@ std::vector<Oid> members(Oid relid)
         {OIDOID});
 
     std::vector<Oid> result;
-    uint64 rows = query.execute({oid_param(relid)}, false);
+    uint64 rows = query.execute({spi::oid_param(relid)}, false);
     for (uint64 i = 0; i < rows; ++i)
         result.push_back(oid_at(i, 1));
     return result;
