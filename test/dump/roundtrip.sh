@@ -23,7 +23,7 @@ work=$(mktemp -d /tmp/tenancy-dump.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-psql_do() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+source "$here/../db_helpers.sh"  # psql_do, fresh_db
 value() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }  # value DB -c SQL: the result as text
 
 pass() { echo "PASS $*"; }
@@ -33,15 +33,6 @@ expect() {
     local got
     got=$(value -d "$1" -c "$2" 2>&1)
     if [ "$got" = "$3" ]; then pass "$4"; else fail "$4: expected '$3', got '$got'"; fi
-}
-
-fresh_db() { # fresh_db DB [VERSION]
-    psql_do -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\""
-    if [ -n "${2:-}" ]; then
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy VERSION '$2'"
-    else
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy"
-    fi
 }
 
 # compare_state SRC DST: one PASS/FAIL per section of state.sql, comparing
