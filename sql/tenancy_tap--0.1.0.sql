@@ -10,8 +10,8 @@
 --    expressions are evaluated under the pinned path, where pg_catalog comes
 --    first and operators are never looked up in pg_temp;
 --  * pgTAP's functions call each other without a schema, so _tap widens the
---    path to pgTAP's schema for exactly that call (pgTAP is relocatable, and
---    PostgreSQL 15 has no @extschema:pgtap@);
+--    path to pg_catalog, pgTAP's schema, pg_temp for exactly that call
+--    (pgTAP is relocatable, and PostgreSQL 15 has no @extschema:pgtap@);
 --  * functions that change anything (is_isolated writes throwaway rows and
 --    tenants, then rolls them back) have EXECUTE revoked from PUBLIC.
 
@@ -36,7 +36,11 @@ BEGIN
             MESSAGE = 'extension "pgtap" is not installed in this database',
             HINT = 'CREATE EXTENSION pgtap;';
     END IF;
-    PERFORM pg_catalog.set_config('search_path', pg_catalog.quote_ident(tap_schema) || ', pg_catalog, pg_temp', true);
+    -- pg_catalog first: pgTAP's schema may be writable by others (public),
+    -- and a function there named like a built-in one pgTAP calls (substr,
+    -- an operator) must not win over the built-in in a superuser's session.
+    PERFORM pg_catalog.set_config('search_path',
+        'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(tap_schema) OPERATOR(pg_catalog.||) ', pg_temp', true);
     EXECUTE pg_catalog.format('SELECT %I.ok($1, $2)', tap_schema) INTO line USING pass, description;
     IF diagnostics IS NOT NULL AND diagnostics OPERATOR(pg_catalog.<>) '' THEN
         EXECUTE pg_catalog.format('SELECT %I.diag($1)', tap_schema) INTO note USING diagnostics;
@@ -499,7 +503,8 @@ BEGIN
                                CASE WHEN NOT p.rls_enabled THEN 'row-level security' END,
                                CASE WHEN NOT p.rls_forced THEN 'forced row-level security' END,
                                CASE WHEN NOT p.policy THEN 'policy' END,
-                               CASE WHEN NOT p.trigger THEN 'guard trigger' END], ', '))
+                               CASE WHEN NOT p.trigger THEN 'guard trigger' END,
+                               CASE WHEN NOT p.truncate_guard THEN 'TRUNCATE guard trigger' END], ', '))
                END, E'\n' ORDER BY c.relname) INTO problems
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace

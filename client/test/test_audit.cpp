@@ -61,5 +61,23 @@ TEST(Audit, UnknownSchemaIsAnError) {
     EXPECT_NE(r.err.find("3F000"), std::string::npos) << r.err;
 }
 
+// A login role with USAGE on the schema and no grant of tenancy.audit: the
+// server refuses it (42501) and tenancyctl exits 1 with it, not with the
+// exit code of a clean or a failed audit.
+TEST(Audit, TenancyctlNeedsTheGrant) {
+    Client client = test::connect();
+    const std::string role = "audit_nogrant_" + test::unique_slug("r").substr(2);
+    client.connection().exec("CREATE ROLE " + role + " LOGIN");
+    client.connection().exec("GRANT USAGE ON SCHEMA tenancy TO " + role);
+    for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+             {"audit"}, {"--json", "audit", "--schema", "public"}}) {
+        const RunResult r = run_tenancyctl(command, {{"PGUSER", role}});
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_NE(r.err.find("42501"), std::string::npos) << describe(r);
+    }
+    client.connection().exec("DROP OWNED BY " + role);
+    client.connection().exec("DROP ROLE " + role);
+}
+
 }  // namespace
 }  // namespace tenancy

@@ -114,5 +114,24 @@ TEST_F(Binding, TenancyctlAddListRemove) {
     EXPECT_TRUE(client.role_bindings(role).empty());
 }
 
+// A login role with USAGE on the schema (and set_tenant, from the fixture)
+// but no grant of bind_role, unbind_role or the view role_bindings: the
+// server refuses each command (42501) and tenancyctl exits 1 with it.
+TEST_F(Binding, TenancyctlCommandsNeedTheirGrants) {
+    const std::string tenant = std::to_string(test::make_tenant(client, "nogrant"));
+    client.connection().exec("ALTER ROLE " + role + " LOGIN");
+    const std::vector<std::vector<std::string>> commands = {
+        {"binding", "add", role, tenant},
+        {"binding", "list"},
+        {"binding", "remove", role, tenant},
+    };
+    for (const auto& command : commands) {
+        const RunResult r = run_tenancyctl(command, {{"PGUSER", role}});
+        EXPECT_EQ(r.exit_code, 1) << command[1] << "\n" << describe(r);
+        EXPECT_NE(r.err.find("42501"), std::string::npos) << command[1] << "\n" << describe(r);
+    }
+    EXPECT_TRUE(client.role_bindings(role).empty()) << "nothing was bound";
+}
+
 }  // namespace
 }  // namespace tenancy

@@ -64,47 +64,22 @@ Digest sha256(const std::string &text)
 
 spi::Param digest_param(const Digest &digest) { return spi::bytea_param(digest.data(), digest.size()); }
 
-// Whether `key` has the shape new_secret_key gives: the prefix and 64
-// lower-case hex digits.  Looks at every character whatever it finds, so
-// the time it takes depends on the length only.
-bool well_formed(const std::string &key)
-{
-    const size_t prefix = std::char_traits<char>::length(kKeyPrefix);
-    bool ok = key.size() == prefix + 2 * kKeyBytes;
-    for (size_t i = 0; i < key.size(); ++i) {
-        char c = key[i];
-        bool expected = i < prefix ? c == kKeyPrefix[i] : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-        ok &= expected;
-    }
-    return ok;
-}
-
 } // namespace
 } // namespace tenancy::api_keys
 
 namespace tenancy::registry {
 
-std::optional<int64_t> tenant_for_login_key(const std::string &key)
+std::optional<KeyTenant> live_key_tenant(const std::string &key)
 {
-    // Unknown, revoked and deleted are told apart only after the lookup,
-    // which is the same one statement for every key.
     static spi::Statement lookup(
-        "SELECT k.tenant_id, k.revoked_at IS NULL AND t.status <> 'deleted'"
+        "SELECT k.tenant_id, t.status"
         "  FROM tenancy.api_key k JOIN tenancy.tenant t ON t.id = k.tenant_id"
-        " WHERE k.key_hash = $1",
+        " WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.status <> 'deleted'",
         {BYTEAOID});
 
-    api_keys::Digest digest = api_keys::sha256(key);
-    bool shaped = api_keys::well_formed(key);
-    std::optional<int64_t> tenant;
-    bool live = false;
-    if (lookup.execute({api_keys::digest_param(digest)}, true) == 1) {
-        tenant = spi::get_int64(0, 1);
-        live = spi::get_bool(0, 2).value_or(false);
-    }
-    if (!(shaped && live))
+    if (lookup.execute({api_keys::digest_param(api_keys::sha256(key))}, true) != 1)
         return std::nullopt;
-    return tenant;
+    return KeyTenant{spi::get_int64(0, 1).value_or(0), spi::get_text(0, 2).value_or("")};
 }
 
 } // namespace tenancy::registry
@@ -133,22 +108,15 @@ TENANCY_FUNCTION(tenancy_issue_api_key)
 // tenancy.tenant_for_api_key(key text) RETURNS bigint; STRICT
 TENANCY_FUNCTION(tenancy_tenant_for_api_key)
 {
-    static spi::Statement lookup(
-        "SELECT k.tenant_id"
-        "  FROM tenancy.api_key k JOIN tenancy.tenant t ON t.id = k.tenant_id"
-        " WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.status <> 'deleted'",
-        {BYTEAOID});
-
     std::string key = args::required_text(fcinfo, 0, "key");
-    std::optional<int64_t> tenant;
+    std::optional<registry::KeyTenant> found;
     {
         spi::Connection spi;
-        if (lookup.execute({api_keys::digest_param(api_keys::sha256(key))}, true) == 1)
-            tenant = spi::get_int64(0, 1);
+        found = registry::live_key_tenant(key);
     }
-    if (!tenant)
+    if (!found)
         PG_RETURN_NULL();
-    PG_RETURN_INT64(*tenant);
+    PG_RETURN_INT64(found->tenant);
 }
 
 // tenancy.revoke_api_keys(tenant bigint) RETURNS bigint: how many were revoked.

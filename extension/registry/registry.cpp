@@ -112,9 +112,10 @@ std::string tenant_status(int64_t tenant, RowLock lock)
     return spi::get_text(0, 1).value_or("");
 }
 
-void require_active_tenant(int64_t tenant, RowLock lock)
+void require_active_tenant(int64_t tenant, RowLock lock) { require_active(tenant, tenant_status(tenant, lock)); }
+
+void require_active(int64_t tenant, const std::string &status)
 {
-    std::string status = tenant_status(tenant, lock);
     if (status != "active")
         throw Error(errcode::kTenantNotActive, "tenant " + std::to_string(tenant) + " is " + status + ", not active");
 }

@@ -24,11 +24,22 @@ std::string tenant_status(int64_t tenant, RowLock lock);
 // Needs an open spi::Connection.
 void require_active_tenant(int64_t tenant, RowLock lock);
 
-// The tenant of an API key presented to log in with: nothing when the key is
-// unknown, revoked, malformed or its tenant deleted.  Every key takes the
-// same path (digest, one index lookup, a format check that does not stop
-// early), so neither the result nor the time it takes tells those cases
-// apart.  Needs an open spi::Connection.
-std::optional<int64_t> tenant_for_login_key(const std::string &key);
+// Raises TN002 unless `status`, the tenant's status read already, is active.
+void require_active(int64_t tenant, const std::string &status);
+
+// The tenant of a live API key and that tenant's status.
+struct KeyTenant {
+    int64_t tenant;
+    std::string status; // active or suspended
+};
+
+// The tenant of an API key that is live (not revoked, its tenant not
+// deleted); nothing for any other key (unknown, revoked, malformed, of a
+// deleted tenant).  Every key takes the same path, one SHA-256 digest and
+// one statement that probes the unique index on the digest, so the result
+// does not say which of those a key was.  A malformed key needs no check of
+// its own: every stored digest is of a key issue_api_key made, so it matches
+// none.  Needs an open spi::Connection.
+std::optional<KeyTenant> live_key_tenant(const std::string &key);
 
 } // namespace tenancy::registry

@@ -9,8 +9,9 @@
 //
 // No oracle: an unknown, revoked or malformed key, or the key of a deleted
 // tenant, all get the same error (TN050) after the same work
-// (registry::tenant_for_login_key).  A valid key of a suspended tenant gets
-// TN002, as set_tenant does: only the holder of a valid key can learn that.
+// (registry::live_key_tenant: one digest, one statement).  A valid key of a
+// suspended tenant gets TN002, as set_tenant does, from the status that same
+// statement read: only the holder of a valid key can learn that.
 #include "registry/registry.hpp"
 #include "rowcheck/context.hpp"
 #include "shared/errcodes.hpp"
@@ -25,15 +26,15 @@ TENANCY_FUNCTION(tenancy_set_tenant_by_api_key)
 {
     std::string key = args::required_text(fcinfo, 0, "key");
     bool is_local = args::required_bool(fcinfo, 1, "is_local");
-    std::optional<int64_t> tenant;
+    std::optional<registry::KeyTenant> found;
     {
         spi::Connection spi;
-        tenant = registry::tenant_for_login_key(key);
-        if (!tenant)
-            throw Error(errcode::kInvalidApiKey, "invalid API key", {},
-                        "Check the key; an administrator issues a new one with tenancy.issue_api_key.");
-        registry::require_active_tenant(*tenant, registry::RowLock::None);
+        found = registry::live_key_tenant(key);
     }
-    context::make_current(*tenant, is_local, "tenancy.set_tenant_by_api_key");
-    PG_RETURN_INT64(*tenant);
+    if (!found)
+        throw Error(errcode::kInvalidApiKey, "invalid API key", {},
+                    "Check the key; an administrator issues a new one with tenancy.issue_api_key.");
+    registry::require_active(found->tenant, found->status);
+    context::make_current(found->tenant, is_local, "tenancy.set_tenant_by_api_key");
+    PG_RETURN_INT64(found->tenant);
 }

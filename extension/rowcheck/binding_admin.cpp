@@ -33,8 +33,6 @@ bool role_exists(Oid role)
     return pg_call([&] { return SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)); });
 }
 
-spi::Param role_param(Oid role) { return spi::datum_param(OIDOID, ObjectIdGetDatum(role), false); }
-
 // A binding of a role that acts as any tenant anyway is legal (the role may
 // lose that right later) but does nothing now: say so.
 void warn_if_exempt(Oid role)
@@ -86,7 +84,7 @@ TENANCY_FUNCTION(tenancy_bind_role)
         // Any status: the binding says who may act as the tenant, set_tenant
         // still refuses a tenant that is not active.
         registry::tenant_status(tenant, registry::RowLock::None); // TN001 if unknown
-        added = insert.execute({role_param(role), spi::int8_param(tenant)}, false) == 1;
+        added = insert.execute({spi::oid_param(role), spi::int8_param(tenant)}, false) == 1;
     }
     warn_if_exempt(role);
     PG_RETURN_BOOL(added);
@@ -108,7 +106,7 @@ TENANCY_FUNCTION(tenancy_unbind_role)
     {
         spi::Connection spi;
         registry::tenant_status(tenant, registry::RowLock::None); // TN001 if unknown
-        removed = remove.execute({role_param(role), spi::int8_param(tenant)}, false) == 1;
+        removed = remove.execute({spi::oid_param(role), spi::int8_param(tenant)}, false) == 1;
         if (removed)
             warn_if_unrestricted(role);
     }

@@ -63,8 +63,6 @@ private:
     srf::Materialized out_;
 };
 
-spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
-
 std::vector<int64_t> column_of_ids(uint64 rows)
 {
     std::vector<int64_t> ids;
@@ -124,7 +122,7 @@ void check_dropped_tables(Report &report, bool repair)
                              std::to_string(t.rules) + " required-row rules refer to it";
         bool repaired = false;
         if (repair) {
-            forget.execute({oid_param(t.relid)}, false);
+            forget.execute({spi::oid_param(t.relid)}, false);
             repaired = true;
             detail += "; its record and rules were removed";
         }

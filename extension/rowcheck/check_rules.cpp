@@ -102,8 +102,6 @@ RuleArgs rule_args(FunctionCallInfo fcinfo)
     return result;
 }
 
-spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
-
 // The rule as tenancy.check will see it; raises the errors a user can fix
 // now rather than at the next check: not protected, not an object, unknown
 // or tenant columns, values of the wrong type, a type without equality.
@@ -132,7 +130,7 @@ rules::Rule validated_rule(const RuleArgs &given)
     std::string column;
     {
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        if (tenant_column.execute({oid_param(given.relid)}, false) == 0)
+        if (tenant_column.execute({spi::oid_param(given.relid)}, false) == 0)
             throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "table " + given.table_name + " is not protected",
                         "Required rows are checked per tenant, through the table's tenant column.",
                         "Call tenancy.protect first.");
@@ -140,7 +138,7 @@ rules::Rule validated_rule(const RuleArgs &given)
     }
     rule.tenant_column = quoted_identifier(column);
 
-    if (unknown_key.execute({template_param, oid_param(given.relid)}, false) > 0)
+    if (unknown_key.execute({template_param, spi::oid_param(given.relid)}, false) > 0)
         throw Error(ERRCODE_UNDEFINED_COLUMN,
                     "template names column \"" + spi::get_text(0, 1).value_or("") + "\", which table " +
                         given.table_name + " does not have");
@@ -187,7 +185,7 @@ TENANCY_FUNCTION(tenancy_require_row)
         spi::Connection spi;
         rules::Rule rule = validated_rule(given);
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        std::vector<spi::Param> params{oid_param(rule.relid), spi::text_param(rule.template_json)};
+        std::vector<spi::Param> params{spi::oid_param(rule.relid), spi::text_param(rule.template_json)};
         if (insert.execute(params, false) == 0)
             existing.execute(params, false); // declared before: idempotent
         id = spi::get_int64(0, 1).value_or(0);
@@ -221,7 +219,7 @@ TENANCY_FUNCTION(tenancy_unrequire_row)
     {
         spi::Connection spi;
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        removed = remove.execute({oid_param(given.relid), spi::datum_param(JSONBOID, given.template_value, false)},
+        removed = remove.execute({spi::oid_param(given.relid), spi::datum_param(JSONBOID, given.template_value, false)},
                                  false) > 0;
     }
     PG_RETURN_BOOL(removed);

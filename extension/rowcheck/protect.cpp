@@ -41,8 +41,6 @@ constexpr PartInfo kParts[] = {
     {Part::Trigger, "trigger"},        {Part::TruncateGuard, "truncate_guard"},
 };
 
-spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
-
 void execute_ddl(const std::string &sql) { spi::execute_once(sql.c_str(), {}, false); }
 
 // What restore_part records as added by protect; unprotect removes these.
@@ -67,7 +65,7 @@ void record_added(Oid relid, const Added &added)
         {OIDOID, BOOLOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    update.execute({oid_param(relid), spi::bool_param(added.not_null), spi::optional_text_param(added.foreign_key),
+    update.execute({spi::oid_param(relid), spi::bool_param(added.not_null), spi::optional_text_param(added.foreign_key),
                     spi::optional_text_param(added.index_name), spi::bool_param(added.enabled_rls),
                     spi::bool_param(added.forced_rls)},
                    false);
@@ -145,7 +143,7 @@ bool has_constraint(Oid relid, const std::string &name)
         "                WHERE conrelid OPERATOR(pg_catalog.=) $1"
         "                  AND conname OPERATOR(pg_catalog.=) $2::pg_catalog.name)",
         {OIDOID, TEXTOID});
-    return query.execute({oid_param(relid), spi::text_param(name)}, false) == 1 &&
+    return query.execute({spi::oid_param(relid), spi::text_param(name)}, false) == 1 &&
            spi::get_bool(0, 1).value_or(false);
 }
 
@@ -159,7 +157,7 @@ bool not_null_in_parent(Oid relid, const std::string &column)
         "                WHERE i.inhrelid OPERATOR(pg_catalog.=) $1"
         "                  AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND a.attnotnull)",
         {OIDOID, TEXTOID});
-    return query.execute({oid_param(relid), spi::text_param(column)}, false) == 1 &&
+    return query.execute({spi::oid_param(relid), spi::text_param(column)}, false) == 1 &&
            spi::get_bool(0, 1).value_or(false);
 }
 
@@ -201,7 +199,7 @@ std::vector<Part> missing_parts(Oid relid)
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
     std::vector<Part> missing;
-    if (parts.execute({oid_param(relid)}, false) == 0)
+    if (parts.execute({spi::oid_param(relid)}, false) == 0)
         return missing;
     for (int i = 0; i < static_cast<int>(std::size(kParts)); ++i)
         if (!spi::get_bool(0, i + 1).value_or(false))
@@ -323,8 +321,8 @@ void register_table(const Table &table, std::optional<Oid> partition_of)
         {OIDOID, OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    spi::Param relid = oid_param(table.relid);
-    spi::Param parent = partition_of ? oid_param(*partition_of) : spi::null_param(OIDOID);
+    spi::Param relid = spi::oid_param(table.relid);
+    spi::Param parent = partition_of ? spi::oid_param(*partition_of) : spi::null_param(OIDOID);
     if (existing.execute({relid}, false) == 0) {
         insert.execute({relid, spi::text_param(table.column), parent}, false);
         return;
@@ -359,7 +357,7 @@ bool unprotect_one(Oid relid)
     std::optional<std::string> foreign_key, index_name;
     {
         roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-        if (record.execute({oid_param(relid)}, false) == 0)
+        if (record.execute({spi::oid_param(relid)}, false) == 0)
             return false;
         table = describe(relid, spi::get_text(0, 1).value_or(""));
         added_not_null = spi::get_bool(0, 2).value_or(false);
@@ -398,7 +396,7 @@ bool unprotect_one(Oid relid)
         execute_ddl("ALTER TABLE " + table.name + " ALTER COLUMN " + table.quoted_column + " DROP NOT NULL");
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    forget.execute({oid_param(relid)}, false);
+    forget.execute({spi::oid_param(relid)}, false);
     return true;
 }
 

@@ -76,7 +76,7 @@ void warn_cross_tenant_references(const protect::Table &table)
         {OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    uint64 rows = references.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(table.relid), false)}, false);
+    uint64 rows = references.execute({spi::oid_param(table.relid)}, false);
     for (uint64 i = 0; i < rows; ++i) {
         std::string name = spi::get_text(i, 1).value_or("");
         std::string from = spi::get_text(i, 2).value_or("");
@@ -116,7 +116,7 @@ std::vector<Oid> recorded_members(Oid root)
         {OIDOID});
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
     std::vector<Oid> result;
-    uint64 rows = query.execute({spi::datum_param(OIDOID, ObjectIdGetDatum(root), false)}, false);
+    uint64 rows = query.execute({spi::oid_param(root)}, false);
     for (uint64 i = 0; i < rows; ++i)
         result.push_back(static_cast<Oid>(spi::get_int64(i, 1).value_or(0)));
     return result;

@@ -15,6 +15,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "nodes/parsenodes.h"
 }
 
 #include <cstring>
@@ -24,8 +25,6 @@ namespace tenancy::partitions {
 namespace {
 
 bool own_ddl_running = false;
-
-spi::Param oid_param(Oid oid) { return spi::datum_param(OIDOID, ObjectIdGetDatum(oid), false); }
 
 Oid oid_at(uint64 row, int column) { return static_cast<Oid>(spi::get_int64(row, column).value_or(0)); }
 
@@ -69,7 +68,7 @@ void settle_detached(const Pending &p)
         {OIDOID, OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    update.execute({oid_param(p.relid), oid_param(p.root)}, false);
+    update.execute({spi::oid_param(p.relid), spi::oid_param(p.root)}, false);
 }
 
 } // namespace
@@ -85,7 +84,7 @@ std::optional<Root> protected_root_of(Oid relid)
         {OIDOID});
 
     roles::ActingAs owner(roles::extension_owner(), roles::kAsExtensionOwner);
-    if (query.execute({oid_param(relid)}, false) == 0)
+    if (query.execute({spi::oid_param(relid)}, false) == 0)
         return std::nullopt;
     return Root{oid_at(0, 1), spi::get_text(0, 2).value_or("")};
 }
@@ -98,7 +97,7 @@ std::vector<Oid> members(Oid relid)
         {OIDOID});
 
     std::vector<Oid> result;
-    uint64 rows = query.execute({oid_param(relid)}, false);
+    uint64 rows = query.execute({spi::oid_param(relid)}, false);
     for (uint64 i = 0; i < rows; ++i)
         result.push_back(oid_at(i, 1));
     return result;
@@ -168,6 +167,28 @@ using namespace tenancy;
 
 namespace {
 
+// Whether the command can change a partition tree: CREATE [FOREIGN] TABLE
+// ... PARTITION OF, ALTER TABLE ... ATTACH or DETACH PARTITION.  The event
+// trigger fires for every CREATE and ALTER TABLE in the database; every
+// other one (the vast majority) returns here, before any query.  A statement
+// of another kind (RENAME, SET SCHEMA) is looked at as before.
+bool may_change_partition_trees(const Node *command)
+{
+    if (IsA(command, CreateStmt))
+        return castNode(CreateStmt, command)->partbound != nullptr;
+    if (IsA(command, CreateForeignTableStmt))
+        return reinterpret_cast<const CreateForeignTableStmt *>(command)->base.partbound != nullptr;
+    if (!IsA(command, AlterTableStmt))
+        return true;
+    const List *cmds = castNode(AlterTableStmt, command)->cmds;
+    for (int i = 0; i < list_length(cmds); ++i) {
+        AlterTableType type = static_cast<const AlterTableCmd *>(list_nth(cmds, i))->subtype;
+        if (type == AT_AttachPartition || type == AT_DetachPartition || type == AT_DetachPartitionFinalize)
+            return true;
+    }
+    return false;
+}
+
 // The protected roots whose trees the command may have changed: the topmost
 // protected ancestor (or the table itself) of every table it touched.
 std::vector<Oid> roots_touched()
@@ -205,6 +226,8 @@ TENANCY_FUNCTION(tenancy_protect_new_partitions)
     // ROW LEVEL SECURITY on a new partition fires it again), and extension
     // scripts (ours creates tables too).
     if (partitions::own_ddl() || creating_extension)
+        PG_RETURN_VOID();
+    if (!may_change_partition_trees(reinterpret_cast<EventTriggerData *>(fcinfo->context)->parsetree))
         PG_RETURN_VOID();
     partitions::OwnDdl guard;
     spi::Connection spi;

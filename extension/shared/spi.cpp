@@ -34,6 +34,8 @@ Param null_param(Oid type) { return Param{type, Datum(0), true}; }
 
 Param int8_param(int64_t value) { return Param{INT8OID, Int64GetDatum(value), false}; }
 
+Param oid_param(Oid value) { return Param{OIDOID, ObjectIdGetDatum(value), false}; }
+
 Param optional_int8_param(std::optional<int64_t> value)
 {
     return value ? int8_param(*value) : null_param(INT8OID);

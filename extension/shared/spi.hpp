@@ -46,6 +46,7 @@ struct Param {
 
 Param null_param(Oid type);
 Param int8_param(int64_t value);
+Param oid_param(Oid value); // an oid (also for regclass, regrole parameters)
 Param optional_int8_param(std::optional<int64_t> value);
 Param int4_param(int32_t value);
 Param bool_param(bool value);

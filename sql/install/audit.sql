@@ -165,15 +165,20 @@ findings (schema_name, severity, hazard, object, explanation, fix) AS (
        AND NOT r.relispartition  -- its partitioned table is reported (or protected: unprotected_partition)
   UNION ALL
     -- A partition of a protected table that is not protected (the event
-    -- trigger was disabled when it was created or attached).
+    -- trigger was disabled when it was created or attached).  The fix names
+    -- the tenant column of the topmost protected ancestor, which protect
+    -- requires of a partition (the default, tenant_id, may not be it).
     SELECT r.nspname, 'error', 'unprotected_partition', r.oid::pg_catalog.regclass::text,
            'a partition of a protected table that is not protected itself: queried directly, its rows are not isolated',
-           pg_catalog.format('SELECT tenancy.protect(%L);', r.oid::pg_catalog.regclass::text)
+           pg_catalog.format('SELECT tenancy.protect(%L, %L);', r.oid::pg_catalog.regclass::text, root.tenant_column)
       FROM relations r
+      CROSS JOIN LATERAL (
+           SELECT p.tenant_column
+             FROM pg_catalog.pg_partition_ancestors(r.oid) WITH ORDINALITY AS a (relid, n)
+             JOIN tenancy.protected_table p ON p.tbl OPERATOR(pg_catalog.=) a.relid
+            ORDER BY a.n DESC LIMIT 1) AS root
      WHERE r.relispartition
        AND NOT EXISTS (SELECT FROM tenancy.protected_table p WHERE p.tbl OPERATOR(pg_catalog.=) r.oid)
-       AND EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors(r.oid) a
-                     JOIN tenancy.protected_table p ON p.tbl OPERATOR(pg_catalog.=) a.relid)
   UNION ALL
     -- A protected table that lost part of its protection.
     SELECT r.nspname, 'error', 'incomplete_protection', r.oid::pg_catalog.regclass::text,

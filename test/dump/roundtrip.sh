@@ -9,8 +9,10 @@
 # behave the same: keys resolve, a retried storage adjustment is still
 # counted once, the policies, guard triggers and bindings enforce, check() is clean,
 # the identity sequences continue where they were, ALTER EXTENSION UPDATE
-# works.  Then: a dump of the previous released version, restored and
-# updated; and a restore into a database where the extension already exists.
+# works.  Then: a dump of the previous released version, restored (as the
+# current version: pg_dump names none); a dump of 0.5.0 with a protected
+# table, which needs check(repair => true) for the TRUNCATE guard; and a
+# restore into a database where the extension already exists.
 #
 # Expects PGHOST/PGPORT/PGUSER for a superuser; prints one "PASS ..." or
 # "FAIL ..." line per check.
@@ -21,7 +23,7 @@ work=$(mktemp -d /tmp/tenancy-dump.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-psql_do() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+source "$here/../db_helpers.sh"  # psql_do, fresh_db
 value() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }  # value DB -c SQL: the result as text
 
 pass() { echo "PASS $*"; }
@@ -31,15 +33,6 @@ expect() {
     local got
     got=$(value -d "$1" -c "$2" 2>&1)
     if [ "$got" = "$3" ]; then pass "$4"; else fail "$4: expected '$3', got '$got'"; fi
-}
-
-fresh_db() { # fresh_db DB [VERSION]
-    psql_do -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\""
-    if [ -n "${2:-}" ]; then
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy VERSION '$2'"
-    else
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy"
-    fi
 }
 
 # compare_state SRC DST: one PASS/FAIL per section of state.sql, comparing
@@ -159,12 +152,50 @@ pg_dump -Fc -d "$old_src" -f "$work/old.dump"
 psql_do -d postgres -c "DROP DATABASE IF EXISTS $old_dst" -c "CREATE DATABASE $old_dst"
 if pg_restore --exit-on-error -d "$old_dst" "$work/old.dump" 2>"$work/old.err" \
    && psql_do -d "$old_dst" -c "ALTER EXTENSION tenancy UPDATE" 2>>"$work/old.err"; then
-    pass "a dump of $previous restores and updates to $current"
+    pass "a dump of $previous restores, and ALTER EXTENSION UPDATE runs after it"
 else
     fail "a dump of $previous restored and updated: $(cat "$work/old.err")"
 fi
 expect "$old_dst" "SELECT extversion FROM pg_extension WHERE extname = 'tenancy'" "$current" "the restored $previous is now $current"
 expect "$old_dst" "SELECT tenancy.tenant_for_api_key('$old_key')" "1" "and its keys still resolve"
+
+# ---- a dump of a version before the TRUNCATE guard, restored, then repaired ---------------
+# pg_dump writes CREATE EXTENSION without a version, so pg_restore installs
+# the current version directly and no update script runs: the step of
+# 0.5.0 -> 0.6.0 that gives already protected tables the TRUNCATE guard never
+# runs for them.  check(repair => true) adds it (docs/deployment.md).  The
+# table is protected by hand, part by part as 0.5.0's protect did (the
+# installed module is the current one, whose protect expects the current
+# tables).
+pre_guard=0.5.0
+pre_src=tenancy_dump_pre_guard_src
+pre_dst=tenancy_dump_pre_guard_dst
+fresh_db "$pre_src" "$pre_guard"
+psql_do -d "$pre_src" -c "
+    CREATE TABLE guarded (tenant_id bigint NOT NULL REFERENCES tenancy.tenant (id), item text);
+    CREATE INDEX guarded_tenant_id_idx ON guarded (tenant_id);
+    ALTER TABLE guarded ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+    CREATE POLICY tenancy_isolation ON guarded USING (tenant_id = (SELECT tenancy.current_tenant()))
+        WITH CHECK (tenant_id = (SELECT tenancy.current_tenant()));
+    CREATE TRIGGER tenancy_tenant_guard BEFORE INSERT OR UPDATE ON guarded
+        FOR EACH ROW EXECUTE FUNCTION tenancy.tenant_guard('tenant_id');
+    INSERT INTO tenancy.protected_table (tbl, tenant_column, added_not_null, enabled_rls, forced_rls)
+        VALUES ('guarded', 'tenant_id', false, true, true);" >/dev/null
+pg_dump -Fc -d "$pre_src" -f "$work/pre_guard.dump"
+psql_do -d postgres -c "DROP DATABASE IF EXISTS $pre_dst" -c "CREATE DATABASE $pre_dst"
+if pg_restore --exit-on-error -d "$pre_dst" "$work/pre_guard.dump" 2>"$work/pre_guard.err"; then
+    pass "a dump of $pre_guard restores"
+else
+    fail "a dump of $pre_guard restored: $(cat "$work/pre_guard.err")"
+fi
+expect "$pre_dst" "SELECT extversion || ' ' || truncate_guard FROM pg_extension, tenancy.protected_tables
+                    WHERE extname = 'tenancy' AND table_name = 'guarded'::regclass" "$current false" \
+    "it is restored as $current directly, and its protected table lacks the TRUNCATE guard"
+expect "$pre_dst" "SELECT string_agg(concat_ws(' ', problem, object, split_part(detail, ' part', 1), repaired), ', ')
+                      FROM tenancy.check(repair => true)" \
+    "missing_part public.guarded the truncate_guard t" "check(repair => true) reports the missing guard and adds it"
+expect "$pre_dst" "SELECT truncate_guard AND complete FROM tenancy.protected_tables WHERE table_name = 'guarded'::regclass" "t" \
+    "then the table has every part, the TRUNCATE guard included"
 
 # ---- restore into a database where the extension already exists ---------------------------
 # pg_restore reports that schema tenancy exists (the dump creates the schema
@@ -199,7 +230,7 @@ else
     cat "$work/busy.out"
 fi
 
-for db in "$src" "$dst" "$old_src" "$old_dst" "$existing" "$busy"; do
+for db in "$src" "$dst" "$old_src" "$old_dst" "$pre_src" "$pre_dst" "$existing" "$busy"; do
     psql_do -d postgres -c "DROP DATABASE \"$db\""
 done
 psql_do -d postgres -c "DROP ROLE dump_app"

@@ -2,7 +2,7 @@
 -- fix it proposes (run, and the finding is gone), a clean schema laid out the
 -- way a distributed engine shards by tenant, the schema filter, and errors.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE ROLE tap_au_owner;
 CREATE ROLE tap_au_other;
@@ -60,11 +60,12 @@ CREATE FUNCTION tap_au.count_orders() RETURNS bigint LANGUAGE sql SECURITY DEFIN
     AS $$ SELECT count(*) FROM tap_au.orders $$;
 CREATE FUNCTION tap_au.opaque() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
     AS $$ BEGIN RETURN 1; END $$;
--- A partition created while the event trigger was off.
-CREATE TABLE tap_au.parted (tenant_id bigint NOT NULL, n int) PARTITION BY LIST (n);
+-- A partition created while the event trigger was off, of a table protected
+-- on a column other than the default tenant_id.
+CREATE TABLE tap_au.parted (org bigint NOT NULL, n int) PARTITION BY LIST (n);
 ALTER TABLE tap_au.parted OWNER TO tap_au_owner;
 SET ROLE tap_au_owner;
-SELECT tenancy.protect('tap_au.parted');
+SELECT tenancy.protect('tap_au.parted', 'org');
 RESET ROLE;
 ALTER EVENT TRIGGER tenancy_protect_partitions DISABLE;
 CREATE TABLE tap_au.parted_1 PARTITION OF tap_au.parted FOR VALUES IN (1);
@@ -115,6 +116,8 @@ SELECT matches((SELECT explanation FROM found WHERE object = 'tap_au.customers_p
 SELECT is((SELECT fix FROM found WHERE hazard = 'cross_tenant_foreign_key'),
           'ALTER TABLE tap_au.orders DROP CONSTRAINT orders_customer_fkey, ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES tap_au.customers (tenant_id, id) ON DELETE CASCADE;',
           'a cross-tenant foreign key''s fix pairs the tenant columns and keeps its actions');
+SELECT is((SELECT fix FROM found WHERE object = 'tap_au.parted_1'), $$SELECT tenancy.protect('tap_au.parted_1', 'org');$$,
+          'the fix of an unprotected partition names the tenant column of its partitioned table');
 SELECT is((SELECT fix FROM found WHERE hazard = 'view_bypasses_isolation'),
           'ALTER VIEW tap_au.admin_view SET (security_invoker = true);', 'a superuser''s view: make it security_invoker');
 SELECT is((SELECT count(*) FROM found WHERE object IN ('tap_au.own_view', 'tap_au.invoker_view')), 0::bigint,

@@ -4,7 +4,7 @@
 -- partitioned table or any partition; partitions created, attached or
 -- detached later stay protected; unprotect undoes all of it.
 BEGIN;
-SELECT plan(71);
+SELECT plan(74);
 
 CREATE ROLE tap_pt_owner;
 CREATE ROLE tap_pt_app;
@@ -243,6 +243,27 @@ CREATE FOREIGN TABLE tap_pt.remote_1 PARTITION OF tap_pt.remote FOR VALUES IN (1
     SERVER tap_pt_files OPTIONS (filename '/dev/null');
 SELECT throws_ok($$SELECT tenancy.protect('tap_pt.remote')$$, '42809', 'tap_pt.remote_1 is not an ordinary or partitioned table',
                  'a partitioned table with a foreign partition is refused, naming the partition');
+
+-- The event trigger queries only for commands that can change a partition tree ---------
+-- It fires for every CREATE and ALTER TABLE in the database; the others
+-- return before any query (seen in the scans of tenancy.protected_table).
+CREATE TEMP VIEW protected_table_scans AS
+    SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_xact_all_tables
+     WHERE relid = 'tenancy.protected_table'::regclass;
+SELECT n AS scans_before FROM protected_table_scans \gset
+SET ROLE tap_pt_owner;
+CREATE TABLE tap_pt.plain (id bigint);
+ALTER TABLE tap_pt.events_2025 SET (fillfactor = 90);
+RESET ROLE;
+SELECT is((SELECT n FROM protected_table_scans), :scans_before::bigint,
+          'a CREATE TABLE and an ALTER TABLE that change no partition tree run no query of the event trigger');
+SET ROLE tap_pt_owner;
+CREATE TABLE tap_pt.events_2030 PARTITION OF tap_pt.events FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
+RESET ROLE;
+SELECT ok((SELECT n FROM protected_table_scans) > :scans_before,
+          'a CREATE TABLE ... PARTITION OF does (and gets the partition protected)');
+SELECT is((SELECT complete FROM tenancy.protected_tables WHERE table_name = 'tap_pt.events_2030'::regclass), true,
+          '(the partition is protected)');
 
 -- Who may truncate: the owner, a member of the owning role, a superuser ----------------
 SET ROLE tap_pt_coowner;

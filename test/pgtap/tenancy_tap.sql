@@ -4,7 +4,7 @@
 -- argument errors, that is_isolated leaves nothing behind, and its pinned
 -- search_path.
 BEGIN;
-SELECT plan(122);
+SELECT plan(128);
 
 CREATE ROLE tap_tt_owner;
 CREATE ROLE tap_tt_app;
@@ -295,13 +295,14 @@ SELECT * FROM check_test(
     'my tables are protected');
 SET ROLE tap_tt_owner;
 ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_tenant_guard;
+ALTER TABLE tap_tt.orders DISABLE TRIGGER tenancy_truncate_guard;
 ALTER TABLE tap_tt.orders NO FORCE ROW LEVEL SECURITY;
 RESET ROLE;
 SELECT * FROM check_test(
     tenancy_tap.all_protected('tap_tt', ARRAY['notes', 'plans']::name[]),
     false, 'all_protected with a protected table that lost parts',
     'every table of schema tap_tt is protected',
-    'tap_tt.orders is protected but lacks: forced row-level security, guard trigger');
+    'tap_tt.orders is protected but lacks: forced row-level security, guard trigger, TRUNCATE guard trigger');
 SET ROLE tap_tt_owner;
 SELECT tenancy.protect('tap_tt.orders');
 RESET ROLE;
@@ -409,6 +410,36 @@ SET search_path = tap_tt_evil, public, pg_catalog;
 SELECT tenancy_tap.is_isolated('tap_tt.notes', 'tap_tt_app', '{"body": "x"}') AS hostile \gset
 RESET search_path;
 SELECT * FROM check_test(:'hostile', false, 'is_isolated under a hostile search_path still fails an unprotected table');
+-- pgTAP's own functions run under pg_catalog first: a function in pgTAP's
+-- schema (public, which others may be able to write to) named like a
+-- built-in one pgTAP calls does not replace it.  ok() calls substr(text,
+-- integer); this one would turn every description into 'hijacked'.
+SELECT format('CREATE FUNCTION %s.substr(text, integer) RETURNS text LANGUAGE sql AS %L',
+              extnamespace::regnamespace, $$ SELECT 'hijacked' $$)
+  FROM pg_extension WHERE extname = 'pgtap' \gexec
+SELECT * FROM check_test(
+    tenancy_tap.all_protected('tap_tt', ARRAY['notes', 'plans']::name[]),
+    true, 'a built-in''s name in pgTAP''s schema does not take over the calls pgTAP makes for tenancy_tap',
+    'every table of schema tap_tt is protected', '');
+SELECT format('DROP FUNCTION %s.substr(text, integer)', extnamespace::regnamespace)
+  FROM pg_extension WHERE extname = 'pgtap' \gexec
+
+-- Only a superuser can create tenancy_tap, so its functions are a
+-- superuser's: a database owner who owned them could replace one and have a
+-- superuser run it (is_isolated needs one).
+SELECT is_empty($$SELECT o.what FROM (
+                      SELECT p.oid::regprocedure::text AS what, p.proowner AS owner FROM pg_proc p
+                        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+                        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tenancy_tap'
+                      UNION ALL SELECT 'schema tenancy_tap', n.nspowner FROM pg_namespace n WHERE n.nspname = 'tenancy_tap') o
+                    JOIN pg_roles r ON r.oid = o.owner WHERE NOT r.rolsuper$$,
+                'tenancy_tap''s functions and schema are owned by a superuser');
+SELECT format('GRANT CREATE ON DATABASE %I TO tap_tt_owner', current_database()) \gexec
+SELECT throws_ok($$DROP EXTENSION tenancy_tap; DROP SCHEMA IF EXISTS tenancy_tap;
+                   SET LOCAL ROLE tap_tt_owner; CREATE EXTENSION tenancy_tap$$,
+                 '42501', 'permission denied to create extension "tenancy_tap"',
+                 'a role that may create schemas in the database (its owner) cannot create tenancy_tap');
+SELECT has_function('tenancy_tap', 'all_protected', ARRAY['name', 'name[]', 'text'], '(tenancy_tap is still there)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -15,19 +15,10 @@ work=$(mktemp -d /tmp/tenancy-upgrade.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-psql_do() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+source "$here/../db_helpers.sh"  # psql_do, fresh_db
 
 snapshot() { # snapshot DB FILE
     psql_do -d "$1" -f "$here/snapshot.sql" >"$2"
-}
-
-fresh_db() { # fresh_db DB [VERSION]
-    psql_do -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\""
-    if [ -n "${2:-}" ]; then
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy VERSION '$2'"
-    else
-        psql_do -d "$1" -c "CREATE EXTENSION tenancy"
-    fi
 }
 
 current=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" "$root/tenancy.control")
